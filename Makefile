@@ -1,0 +1,35 @@
+# bagan-kit: two commands do all the set-up on a fresh machine.
+#   make run    create .venv, install, run every notebook (the main job) -> runs/<time>-<profile>/
+#   make test   create or reuse .venv, install with [dev], run every test and notebook check
+# Variables: PROFILE (smoke|teach|paper), DATASET (synthetic_cells, fashion_mnist, ...),
+# EXTRAS (dev on a CPU; gpu,test on a GPU machine), PYTHON (the interpreter that makes .venv).
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PROFILE ?= teach
+DATASET ?= synthetic_cells
+EXTRAS  ?= dev
+comma   := ,
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-$(subst $(comma),_,$(EXTRAS))
+
+.PHONY: run test install clean
+
+run: $(STAMP)
+	$(BIN)/python -m bagan_lib run --profile $(PROFILE) --dataset $(DATASET)
+
+# One pytest run: the unit tests, the notebook pipeline tests, and nbval over every notebook
+# at the smoke profile (--nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs).
+test: $(STAMP)
+	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+clean:
+	rm -rf runs notebooks/outputs .pytest_cache

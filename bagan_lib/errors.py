@@ -1,0 +1,26 @@
+"""Errors the kit raises on purpose.
+
+Every error names the problem *and* the fix, so a learner reading a notebook
+traceback, or a researcher reading one `error:` line from the command line,
+knows what to do next. The command line turns any :class:`KitError` into exit
+status 2 and a single line on stderr.
+"""
+
+from __future__ import annotations
+
+
+class KitError(ValueError):
+    """A problem with the user's input or environment, with a suggested fix."""
+
+    def __init__(self, problem: str, fix: str | None = None):
+        self.problem = problem
+        self.fix = fix
+        super().__init__(problem if fix is None else f"{problem} Fix: {fix}")
+
+
+class DatasetNotFoundError(KitError, FileNotFoundError):
+    """A dataset's files are in none of the places the kit looks."""
+
+
+class ChecksumError(KitError):
+    """A file exists but its bytes are not the official ones."""

@@ -1,0 +1,128 @@
+"""The setup every notebook's first code cell calls: :func:`start`.
+
+It must run before TensorFlow is imported, because TensorFlow reads two
+settings only once, at import:
+
+* ``TF_CPP_MIN_LOG_LEVEL=2`` keeps its start-up banner out of the notebook;
+* ``TF_ENABLE_ONEDNN_OPTS=1`` turns on oneDNN kernels, which TensorFlow enables
+  by itself only on CPUs with AVX-512 VNNI/BF16/AMX. On AVX2 machines it made
+  the reference BAGAN-GP step 1.7-2.4x faster (REFERENCE.md). A value the user
+  already set is respected.
+
+Then it seeds Python, NumPy and TensorFlow, makes CPU ops deterministic,
+reports the device and versions, and creates the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import KitError
+from .profiles import Profile, get_profile
+
+MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
+
+
+def in_colab() -> bool:
+    """True inside Google Colab (its kernel imports ``google.colab`` at start-up)."""
+    return "google.colab" in sys.modules
+
+
+def configure_tensorflow_environment(*, onednn: bool = True) -> list[str]:
+    """Set TensorFlow's import-time environment; returns warnings if it is too late."""
+    notes = []
+    if "tensorflow" in sys.modules:
+        notes.append("TensorFlow was imported before bagan_lib.notebook_setup.start(): its logging "
+                     "and oneDNN settings could not be changed (restart the kernel and run the "
+                     "setup cell first).")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if onednn:
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    return notes
+
+
+def _check_versions(versions: dict[str, str]) -> None:
+    from packaging.version import Version
+
+    for package, minimum in MIN_VERSIONS.items():
+        if Version(versions[package]) < Version(minimum):
+            raise KitError(f"{package} {versions[package]} is older than the kit needs ({minimum}).",
+                           f'upgrade it: pip install -U "{package}>={minimum}".')
+
+
+@dataclass(frozen=True)
+class Session:
+    """What :func:`start` set up; notebooks read their sizes from ``profile``."""
+
+    profile: Profile
+    seed: int
+    device: str
+    versions: dict
+    out_dir: Path | None
+    colab: bool
+
+    def report(self) -> str:
+        lines = [f"profile   {self.profile.name} (image {self.profile.image_size}px, width "
+                 f"x{self.profile.width}, batch {self.profile.batch_size}, latent {self.profile.latent_dim})",
+                 f"device    {self.device}",
+                 "versions  " + ", ".join(f"{k} {v}" for k, v in self.versions.items()),
+                 f"seed      {self.seed}"]
+        if self.out_dir is not None:
+            lines.append(f"outputs   {self.out_dir}")
+        if self.colab:
+            lines.append("running on Google Colab")
+        return "\n".join(lines)
+
+
+def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathLike | None = None,
+          mixed_precision: bool = False, deterministic: bool = True, onednn: bool = True,
+          verbose: bool = True, **overrides) -> Session:
+    """Seed everything, configure TensorFlow and report the device; returns a :class:`Session`.
+
+    ``profile`` None means ``$BAGAN_PROFILE`` or ``teach``; ``overrides`` (e.g.
+    ``image_size=64``, ``latent_dim=None``) replace the profile's values where not None.
+    Mixed precision is used only on a GPU and only when asked for.
+    """
+    notes = configure_tensorflow_environment(onednn=onednn)
+    chosen = get_profile(profile, **overrides)  # validates before the slow import
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    versions = {"python": platform.python_version(), "tensorflow": tf.__version__,
+                "keras": keras.__version__, "numpy": np.__version__}
+    _check_versions(versions)
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
+    gpus = tf.config.list_physical_devices("GPU")
+    if deterministic and not gpus:
+        # Same seed, same numbers on CPU; on GPU some kernels stay non-deterministic (see README).
+        tf.config.experimental.enable_op_determinism()
+    if gpus:
+        device = f"GPU x{len(gpus)} ({', '.join(g.name for g in gpus)})"
+        if mixed_precision:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+            device += ", mixed precision"
+    else:
+        onednn_state = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "off"
+        device = f"CPU, {os.cpu_count()} cores, oneDNN {onednn_state}"
+        if mixed_precision:
+            notes.append("mixed_precision=True ignored: it speeds up GPUs only and slows a CPU down.")
+
+    path = None
+    if out_dir is not None:
+        path = Path(out_dir)
+        path.mkdir(parents=True, exist_ok=True)
+    session = Session(profile=chosen, seed=seed, device=device, versions=versions, out_dir=path,
+                      colab=in_colab())
+    if verbose:
+        print(session.report())
+        for note in notes:
+            print("note:", note)
+    return session

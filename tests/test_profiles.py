@@ -1,0 +1,59 @@
+"""Size profiles: one definition, environment fallback, explicit overrides win."""
+
+from __future__ import annotations
+
+import pytest
+
+from bagan_lib.errors import KitError
+from bagan_lib.profiles import ENV_VAR, PROFILES, get_profile, resolve_profile_name
+
+
+def test_three_profiles_grow_in_size():
+    smoke, teach, paper = (PROFILES[n] for n in ("smoke", "teach", "paper"))
+    for field in ("width", "latent_dim", "batch_size", "eval_per_class", "toy_steps"):
+        assert getattr(smoke, field) < getattr(teach, field) <= getattr(paper, field), field
+
+
+def test_paper_profile_is_the_bagan_gp_papers_setting():
+    paper = PROFILES["paper"]
+    assert (paper.image_size, paper.batch_size, paper.latent_dim, paper.critic_steps, paper.width) == (64, 128, 128, 5, 1.0)
+    assert paper.epochs_for("fashion_mnist") == 15 and paper.epochs_for("synthetic_cells") == 100
+    assert paper.eval_per_class == 1000
+
+
+def test_resolution_order(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert resolve_profile_name() == "teach"
+    monkeypatch.setenv(ENV_VAR, "smoke")
+    assert resolve_profile_name() == "smoke"
+    assert resolve_profile_name("paper") == "paper"  # an explicit name always wins
+
+
+def test_overrides(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    p = get_profile("smoke", image_size=64, latent_dim=None, epochs=3)
+    assert (p.image_size, p.latent_dim, p.epochs) == (64, PROFILES["smoke"].latent_dim, 3)
+    assert PROFILES["smoke"].image_size == 32  # the shared definition is untouched
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(image_size=48), "image_size=48"), (dict(epochs=0), "epochs=0"), (dict(latent_dim=2.5), "latent_dim"),
+    (dict(width=0), "width"), (dict(colour="red"), "Unknown profile setting"),
+])
+def test_bad_overrides(kwargs, message):
+    with pytest.raises(KitError, match=message):
+        get_profile("smoke", **kwargs)
+
+
+def test_unknown_profile_names_its_source(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "huge")
+    with pytest.raises(KitError, match=f"environment variable {ENV_VAR}"):
+        get_profile()
+    with pytest.raises(KitError, match="profile argument"):
+        get_profile("tiny")
+
+
+def test_as_dict_is_plain():
+    import json
+
+    json.dumps(PROFILES["paper"].as_dict())
