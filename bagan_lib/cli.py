@@ -4,6 +4,8 @@ Commands
 --------
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
 ``data summary``  one row per class with its count in each split after a protocol.
+``notebooks clean`` strip stray outputs before committing a notebook.
+``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
 Errors in the user's input exit with status 2 and one line on stderr that
 starts with ``error:`` and names the fix; never a traceback.
@@ -50,6 +52,25 @@ def _cmd_data_summary(args) -> int:
     return 0
 
 
+def _cmd_notebooks_clean(args) -> int:
+    from .notebook_hygiene import clean_files
+    from .pipeline import NOTEBOOKS_DIR
+
+    paths = args.paths or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    for path in clean_files(paths):
+        print(f"cleaned {path}")
+    return 0
+
+
+def _cmd_notebooks_record(args) -> int:
+    from .notebook_hygiene import record_checked_outputs
+
+    for path in args.paths:
+        record_checked_outputs(path)
+        print(f"recorded {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .imbalance import PROTOCOL_NAMES
     from .profiles import PROFILES
@@ -81,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--seed", type=int, default=42)
     summary.add_argument("--data-dir", help="folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)")
     summary.set_defaults(func=_cmd_data_summary)
+
+    notebooks = commands.add_parser("notebooks", help="maintain the kit's notebooks")
+    nb_commands = notebooks.add_subparsers(dest="notebooks_command", required=True, parser_class=_Parser)
+    clean = nb_commands.add_parser("clean", help="strip outputs except '# NBVAL_CHECK_OUTPUT' cells")
+    clean.add_argument("paths", nargs="*", help="notebooks to clean (default: all in notebooks/)")
+    clean.set_defaults(func=_cmd_notebooks_clean)
+    record = nb_commands.add_parser("record", help="run at smoke and keep only the checked outputs")
+    record.add_argument("paths", nargs="+", help="notebooks whose '# NBVAL_CHECK_OUTPUT' outputs to record")
+    record.set_defaults(func=_cmd_notebooks_record)
     return parser
 
 

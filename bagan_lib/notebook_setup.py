@@ -15,6 +15,7 @@ reports the device and versions, and creates the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -44,6 +45,29 @@ def configure_tensorflow_environment(*, onednn: bool = True) -> list[str]:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     return notes
+
+
+@contextlib.contextmanager
+def _silenced_native_stderr():
+    """Mute file descriptor 2 while TensorFlow is imported.
+
+    TF 2.21 writes its oneDNN banner from C++ before its logging is set up, so
+    ``TF_CPP_MIN_LOG_LEVEL`` cannot hide it, and ipykernel forwards native
+    stderr into the notebook. Python exceptions are unaffected.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real file descriptor (some embedded consoles): nothing to mute
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _check_versions(versions: dict[str, str]) -> None:
@@ -91,6 +115,9 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     notes = configure_tensorflow_environment(onednn=onednn)
     chosen = get_profile(profile, **overrides)  # validates before the slow import
 
+    if "tensorflow" not in sys.modules:
+        with _silenced_native_stderr():
+            import tensorflow  # noqa: F401  (the first import prints the banner)
     import keras
     import numpy as np
     import tensorflow as tf

@@ -1,0 +1,73 @@
+"""Adversarial objectives: the part of a GAN that differs from model to model.
+
+An :class:`Objective` says how the critic's outputs on real, fake and
+(optionally) wrong-label images become named loss terms, and how the critic's
+output on fakes becomes the generator's loss. The trainer
+(:class:`bagan_lib.trainer.AdversarialTrainer`) sums the terms, adds the
+gradient penalty, and tracks every term as a metric.
+
+=====================  ===========================================  ==================
+name                   critic terms (summed)                        generator loss
+=====================  ===========================================  ==================
+``gan``                BCE(real, 1) + BCE(fake, 0)      (Eq. 2)     BCE(fake, 1) (Eq. 3)
+``gan_saturating``     as ``gan``                                   -BCE(fake, 0) (Eq. 1)
+``wasserstein``        mean D(fake) - mean D(real)      (Eq. 6)     -mean D(fake) (Eq. 9)
+``conditional_bce``    real, fake and wrong-label BCE   (Eq. 12/14) BCE(fake, 1) (Eq. 13/15)
+=====================  ===========================================  ==================
+
+Equation numbers are the BAGAN-GP paper's. The gradient penalty (Eq. 7) is not
+part of an objective: the trainer adds ``lambda * GP`` for any of them, which
+gives WGAN-GP (Eq. 8), DRAGAN (Eq. 10), cDRAGAN (Eq. 12) and BAGAN-GP (Eq. 14).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from keras import ops
+
+from . import losses
+from .errors import KitError
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    critic_terms: Callable      # (real_out, fake_out, wrong_out or None) -> dict of scalar terms
+    generator_loss: Callable    # fake_out -> scalar
+    uses_wrong_labels: bool = False
+
+
+def _bce_terms(real, fake, wrong=None):
+    return {"real": losses.bce_with_logits(real, 1), "fake": losses.bce_with_logits(fake, 0)}
+
+
+def _wasserstein_terms(real, fake, wrong=None):
+    # critic minimises mean D(fake) - mean D(real), the negative of Eq. 6
+    return {"real": -ops.mean(real), "fake": ops.mean(fake)}
+
+
+def _conditional_terms(real, fake, wrong=None):
+    terms = losses.conditional_discriminator_loss(real, fake, wrong)
+    out = {"real": terms.real, "fake": terms.fake}
+    if wrong is not None:
+        out["wrong"] = terms.wrong
+    return out
+
+
+OBJECTIVES = {
+    "gan": Objective("gan", _bce_terms, losses.gan_generator_loss_nonsaturating),
+    "gan_saturating": Objective("gan_saturating", _bce_terms, losses.gan_generator_loss_saturating),
+    "wasserstein": Objective("wasserstein", _wasserstein_terms, losses.wasserstein_generator_loss),
+    "conditional_bce": Objective("conditional_bce", _conditional_terms, losses.conditional_generator_loss,
+                                 uses_wrong_labels=True),
+}
+
+
+def get_objective(name: str | Objective) -> Objective:
+    if isinstance(name, Objective):
+        return name
+    if name not in OBJECTIVES:
+        raise KitError(f"Unknown adversarial objective {name!r}.", f"choose one of {', '.join(OBJECTIVES)}.")
+    return OBJECTIVES[name]

@@ -1,0 +1,77 @@
+"""The main job on small stand-in notebooks: order, parameters, index page, failure reporting."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from bagan_lib.pipeline import list_notebooks, run_all
+
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+          "language_info": {"name": "python"}}
+
+
+def _notebook(path, body: str):
+    nb = new_notebook(metadata=KERNEL)
+    nb.cells = [new_markdown_cell("# t\nlearning goals"),
+                new_code_cell('profile = None\ndataset = "digits"\nout_dir = "x"\nseed = 1',
+                              metadata={"tags": ["parameters"]}),
+                new_code_cell(body)]
+    nbformat.write(nb, path)
+
+
+WRITES_OUTPUTS = """
+import pathlib, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+out = pathlib.Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+fig, ax = plt.subplots(); ax.plot([1, 2]); ax.set_title(profile); fig.savefig(out / "curve.png")
+pd.DataFrame({"profile": [profile], "dataset": [dataset], "seed": [seed]}).to_csv(out / "params.csv", index=False)
+"""
+
+
+def test_runs_in_order_passes_parameters_and_writes_index(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "00_first.ipynb", WRITES_OUTPUTS)
+    _notebook(nbs / "01_second.ipynb", WRITES_OUTPUTS)
+    _notebook(nbs / "scratch.ipynb", "raise SystemExit")  # not NN_name: never run
+    lines = []
+    run = run_all(profile="smoke", dataset="mnist", runs_dir=tmp_path / "runs", notebooks_dir=nbs,
+                  log=lines.append)
+    assert run.ok and [r.name for r in run.results] == ["00_first", "01_second"]
+    assert run.run_dir.name.endswith("-smoke")
+    table = (run.run_dir / "01_second" / "params.csv").read_text()
+    assert "smoke,mnist,1" in table  # profile and dataset injected, seed left as the notebook's
+    index_md = (run.run_dir / "index.md").read_text()
+    index_html = (run.run_dir / "index.html").read_text()
+    for name in ("00_first", "01_second"):
+        assert f"({name}.ipynb)" in index_md and f"{name}/curve.png" in index_html
+    assert "<table" in index_html and "smoke" in index_md
+    assert json.loads((run.run_dir / "run.json").read_text())["ok"] is True
+    assert any("[2/2] 01_second: ok" in line for line in lines)
+
+
+def test_failure_names_the_cell_and_stops(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "00_ok.ipynb", "x = 1")
+    _notebook(nbs / "01_broken.ipynb", "1 / 0")
+    _notebook(nbs / "02_never.ipynb", "x = 2")
+    lines = []
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lines.append)
+    assert not run.ok
+    assert [(r.name, r.ok) for r in run.results] == [("00_ok", True), ("01_broken", False)]
+    assert "ZeroDivisionError" in run.results[1].error and "cell" in run.results[1].error
+    assert any("01_broken failed in cell" in line for line in lines)
+    assert (run.run_dir / "01_broken.ipynb").exists() and (run.run_dir / "index.html").exists()
+    assert "FAILED" in (run.run_dir / "index.md").read_text()
+
+
+def test_list_notebooks_filters_by_prefix(tmp_path):
+    for name in ("00_a", "01_b", "02_c"):
+        _notebook(tmp_path / f"{name}.ipynb", "")
+    assert [p.stem for p in list_notebooks(tmp_path, ["01", "02_c"])] == ["01_b", "02_c"]

@@ -1,0 +1,123 @@
+"""The shared adversarial trainer: the batched critic call, step counts, labels, reproducibility."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from bagan_lib import losses  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.trainer import AdversarialTrainer  # noqa: E402
+
+N_CLASSES, LATENT, SIZE = 4, 8, 8
+
+
+def tiny_generator():
+    z, y = keras.Input((LATENT,)), keras.Input((), dtype="int32")
+    h = keras.layers.Multiply()([z, keras.layers.Flatten()(keras.layers.Embedding(N_CLASSES, LATENT)(y))])
+    h = keras.layers.Dense(4 * 4 * 8)(h)
+    h = keras.layers.Reshape((4, 4, 8))(h)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+    return keras.Model([z, y], h)
+
+
+def tiny_critic():
+    x, y = keras.Input((SIZE, SIZE, 1)), keras.Input((), dtype="int32")
+    h = keras.layers.Conv2D(8, 4, strides=2, padding="same")(x)
+    h = keras.layers.LeakyReLU(0.2)(h)
+    h = keras.layers.Flatten()(h)
+    label = keras.layers.Flatten()(keras.layers.Embedding(N_CLASSES, h.shape[-1])(y))
+    return keras.Model([x, y], keras.layers.Dense(1)(keras.layers.Multiply()([h, label])))
+
+
+def make_trainer(seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    settings = dict(objective="conditional_bce", n_classes=N_CLASSES, wrong_labels=True, critic_steps=2,
+                    gp_lambda=10.0, seed=seed)
+    settings.update(kwargs)
+    trainer = AdversarialTrainer(tiny_generator(), tiny_critic(), latent_dim=LATENT, **settings)
+    trainer.compile()
+    return trainer
+
+
+def data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, SIZE, SIZE, 1)).astype("float32")
+    y = rng.integers(0, N_CLASSES, n).astype("int32")
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(16, drop_remainder=True)
+
+
+def test_batched_critic_call_equals_three_separate_calls():
+    trainer = make_trainer(gp_lambda=0.0)
+    rng = np.random.default_rng(1)
+    x_real = tf.constant(rng.uniform(-1, 1, (16, SIZE, SIZE, 1)), tf.float32)
+    x_fake = tf.constant(rng.uniform(-1, 1, (16, SIZE, SIZE, 1)), tf.float32)
+    y_real, y_fake, y_wrong = (tf.constant(rng.integers(0, N_CLASSES, 16), tf.int32) for _ in range(3))
+    variables = trainer.critic.trainable_variables
+    with tf.GradientTape() as tape:
+        batched, terms = trainer.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong)
+    g_batched = tape.gradient(batched, variables)
+    with tf.GradientTape() as tape:
+        separate = losses.conditional_discriminator_loss(
+            trainer.critic([x_real, y_real]), trainer.critic([x_fake, y_fake]), trainer.critic([x_real, y_wrong]))
+    g_separate = tape.gradient(separate.total, variables)
+    np.testing.assert_allclose(float(batched), float(separate.total), rtol=1e-6)
+    for name in ("real", "fake", "wrong"):
+        np.testing.assert_allclose(float(terms[name]), float(getattr(separate, name)), rtol=1e-6)
+    for a, b in zip(g_batched, g_separate):
+        np.testing.assert_allclose(tf.convert_to_tensor(a).numpy(), tf.convert_to_tensor(b).numpy(),
+                                   rtol=1e-5, atol=1e-7)  # embedding gradients arrive as IndexedSlices
+
+
+def test_fit_counts_steps_and_tracks_every_term():
+    trainer = make_trainer(critic_steps=3)
+    history = trainer.fit(data(), epochs=2, verbose=0, shuffle=False).history
+    assert set(history) == {"d_loss", "g_loss", "real", "fake", "wrong", "gp"}
+    assert all(np.isfinite(v).all() for v in history.values())
+    assert int(trainer.d_optimizer.iterations) == 3 * 2 * 4  # critic steps x epochs x batches
+    assert int(trainer.g_optimizer.iterations) == 2 * 4
+
+
+def test_same_seed_same_weights():
+    runs = []
+    for _ in range(2):
+        trainer = make_trainer(seed=5)
+        trainer.fit(data(), epochs=1, verbose=0, shuffle=False)
+        runs.append([w.copy() for w in trainer.get_weights()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_label_sampling():
+    real = tf.constant(np.arange(32) % N_CLASSES, tf.int32)
+    assert np.array_equal(make_trainer(fake_labels="real").sample_labels(32, real), real)
+    draws = make_trainer(fake_labels="balanced").sample_labels(20000, None).numpy()
+    observed = np.bincount(draws, minlength=N_CLASSES)
+    assert stats.chisquare(observed).pvalue > 0.01 and draws.min() >= 0 and draws.max() < N_CLASSES
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(fake_labels="stratified"), "not a label sampling"),
+    (dict(n_classes=None), "needs a conditional model"),
+    (dict(critic_steps=0), "critic_steps"),
+    (dict(alpha="beta"), "penalty setting"),
+    (dict(objective="hinge"), "Unknown adversarial objective"),
+])
+def test_bad_settings(kwargs, message):
+    with pytest.raises(KitError, match=message):
+        make_trainer(**kwargs)
+
+
+def test_conditional_trainer_refuses_unlabelled_data():
+    trainer = make_trainer()
+    images = tf.data.Dataset.from_tensor_slices(np.zeros((16, SIZE, SIZE, 1), "float32")).batch(16)
+    with pytest.raises(KitError, match="needs \\(images, labels\\)"):
+        trainer.fit(images, epochs=1, verbose=0)
