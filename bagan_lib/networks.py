@@ -1,0 +1,144 @@
+"""The networks of BAGAN and BAGAN-GP, sized by image size and a width multiplier.
+
+At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
+(REFERENCE.md; parameter counts checked in tests/test_networks.py):
+
+* **encoder**: 4 conv layers (64/128/128/256 filters, kernel 4, stride 2, same
+  padding, LeakyReLU 0.2), flatten, Dense(latent) + LeakyReLU;
+* **label embedding**: Embedding(n_classes, latent) multiplied element-wise with
+  the latent vector, the "labelled latent" (paper Fig. 3);
+* **decoder / generator body**: Dense(4*4*256) + LeakyReLU, reshape, transposed
+  convs 128/128/64 (kernel 4, stride 2, BatchNorm, LeakyReLU), a last
+  transposed conv to C channels with tanh;
+* **generator** = embedding then decoder (Fig. 4);
+* **conditional discriminator**: the conv stack, flattened, multiplied with
+  Embedding(n, 512) -> Dense(4*4*256) + LeakyReLU of the label, then Dense(512)
+  and Dense(1): one unconstrained logit (Fig. 5). Fresh weights, or the
+  encoder's conv stack (``from_encoder``);
+* **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1, softmax).
+
+The number of stride-2 blocks follows the image size (4x4 at the bottom): 32 -> 3,
+64 -> 4, 128 -> 5. Conv weights are initialised N(0, 0.02); batch normalisation
+is used only in the decoder/generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from .errors import KitError
+
+REFERENCE_FILTERS = (64, 128, 128, 256)  # the encoder at 64x64
+BOTTOM = 4                                # spatial size after the last stride-2 block
+
+
+def conv_init():
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def encoder_filters(image_size: int, width: float = 1.0) -> tuple[int, ...]:
+    """Filters per down-sampling block: the reference's four at 64x64; 32 drops one 128, 128 adds a 256."""
+    if image_size == 28:
+        raise KitError("The networks take 32x32 for 28x28 data.",
+                       "resize to 32 first (prepare_images(x, 32)); the kit's profiles do this for you.")
+    blocks = math.log2(image_size / BOTTOM) if image_size > 0 else -1
+    if image_size not in (32, 64, 128) or blocks != int(blocks):
+        raise KitError(f"image_size={image_size} is not supported by the networks.", "use 32, 64 or 128.")
+    base = {3: (64, 128, 256), 4: REFERENCE_FILTERS, 5: (64, 128, 128, 256, 256)}[int(blocks)]
+    return tuple(max(1, int(round(f * width))) for f in base)
+
+
+def _leaky(x):
+    return layers.LeakyReLU(0.2)(x)
+
+
+def conv_stack(image, filters, prefix: str):
+    """The shared down-sampling stack of encoder and discriminators: conv(k4, s2) + LeakyReLU per block."""
+    h = image
+    for i, f in enumerate(filters):
+        h = layers.Conv2D(f, 4, strides=2, padding="same", kernel_initializer=conv_init(), name=f"{prefix}_conv{i}")(h)
+        h = layers.LeakyReLU(0.2, name=f"{prefix}_lrelu{i}")(h)
+    return layers.Flatten(name=f"{prefix}_flatten")(h)
+
+
+def build_encoder(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
+    """Image -> latent vector (BAGAN's and BAGAN-GP's encoder)."""
+    image = keras.Input((image_size, image_size, channels), name="image")
+    h = conv_stack(image, encoder_filters(image_size, width), "enc")
+    latent = layers.LeakyReLU(0.2, name="enc_latent_lrelu")(layers.Dense(latent_dim, name="enc_latent")(h))
+    return keras.Model(image, latent, name="encoder")
+
+
+def build_decoder(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
+    """Latent vector -> image in [-1, 1] (tanh)."""
+    filters = encoder_filters(image_size, width)
+    latent = keras.Input((latent_dim,), name="latent")
+    h = _leaky(layers.Dense(BOTTOM * BOTTOM * filters[-1], name="dec_dense")(latent))
+    h = layers.Reshape((BOTTOM, BOTTOM, filters[-1]))(h)
+    for i, f in enumerate(reversed(filters[:-1])):
+        h = layers.Conv2DTranspose(f, 4, strides=2, padding="same", kernel_initializer=conv_init(),
+                                   name=f"dec_deconv{i}")(h)
+        h = _leaky(layers.BatchNormalization(name=f"dec_bn{i}")(h))
+    image = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
+                                   kernel_initializer=conv_init(), name="dec_out")(h)
+    return keras.Model(latent, image, name="decoder")
+
+
+def build_embedding(n_classes: int, latent_dim: int) -> keras.Model:
+    """[latent, label] -> labelled latent = latent * Embedding(label) (paper Fig. 3)."""
+    latent = keras.Input((latent_dim,), name="latent")
+    label = keras.Input((), dtype="int32", name="label")
+    code = layers.Flatten()(layers.Embedding(n_classes, latent_dim, name="label_embedding")(label))
+    return keras.Model([latent, label], layers.Multiply(name="labelled_latent")([latent, code]), name="embedding")
+
+
+def build_generator(embedding: keras.Model, decoder: keras.Model) -> keras.Model:
+    """[z, label] -> image: the embedding followed by the decoder (paper Fig. 4); both keep training."""
+    z = keras.Input(embedding.inputs[0].shape[1:], name="z")
+    label = keras.Input((), dtype="int32", name="label")
+    return keras.Model([z, label], decoder(embedding([z, label])), name="generator")
+
+
+def build_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
+                        encoder: keras.Model | None = None) -> keras.Model:
+    """[image, label] -> one logit (paper Fig. 5). With ``encoder``, its conv stack's weights are copied in."""
+    filters = encoder_filters(image_size, width)
+    image = keras.Input((image_size, image_size, channels), name="image")
+    label = keras.Input((), dtype="int32", name="label")
+    features = conv_stack(image, filters, "disc")
+    code = layers.Flatten()(layers.Embedding(n_classes, max(1, int(round(512 * width))), name="disc_label_embedding")(label))
+    code = _leaky(layers.Dense(features.shape[-1], name="disc_label_dense")(code))
+    h = layers.Multiply(name="disc_joint")([features, code])
+    h = layers.Dense(max(1, int(round(512 * width))), name="disc_dense")(h)
+    logit = layers.Dense(1, name="disc_logit")(h)
+    model = keras.Model([image, label], logit, name="discriminator")
+    if encoder is not None:
+        copy_conv_stack(encoder, model, "enc", "disc", len(filters))
+    return model
+
+
+def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
+                              encoder: keras.Model | None = None) -> keras.Model:
+    """Image -> softmax over n_classes + 1 (the last class means "fake"): BAGAN's discriminator."""
+    filters = encoder_filters(image_size, width)
+    image = keras.Input((image_size, image_size, channels), name="image")
+    features = conv_stack(image, filters, "disc")
+    probs = layers.Dense(n_classes + 1, activation="softmax", name="disc_classes")(features)
+    model = keras.Model(image, probs, name="bagan_discriminator")
+    if encoder is not None:
+        copy_conv_stack(encoder, model, "enc", "disc", len(filters))
+    return model
+
+
+def copy_conv_stack(source: keras.Model, target: keras.Model, source_prefix: str, target_prefix: str,
+                    n_blocks: int) -> None:
+    """Copy the conv weights of an encoder into a discriminator (the autoencoder initialisation)."""
+    for i in range(n_blocks):
+        src, dst = source.get_layer(f"{source_prefix}_conv{i}"), target.get_layer(f"{target_prefix}_conv{i}")
+        if [w.shape for w in src.weights] != [w.shape for w in dst.weights]:
+            raise KitError(f"Layer {src.name} does not fit {dst.name}.",
+                           "build the encoder and discriminator with the same image size, channels and width.")
+        dst.set_weights(src.get_weights())
