@@ -48,7 +48,7 @@ def configure_tensorflow_environment(*, onednn: bool = True) -> list[str]:
 
 
 @contextlib.contextmanager
-def _silenced_native_stderr():
+def silenced_native_stderr():
     """Mute file descriptor 2 while TensorFlow is imported.
 
     TF 2.21 writes its oneDNN banner from C++ before its logging is set up, so
@@ -116,7 +116,7 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     chosen = get_profile(profile, **overrides)  # validates before the slow import
 
     if "tensorflow" not in sys.modules:
-        with _silenced_native_stderr():
+        with silenced_native_stderr():
             import tensorflow  # noqa: F401  (the first import prints the banner)
     import keras
     import numpy as np
