@@ -24,15 +24,18 @@ def clean(nb):
     """Return the notebook with stray outputs, execution counts and run metadata removed."""
     nb = nbformat.from_dict(nb)
     nb.metadata = {k: nb.metadata[k] for k in KEEP_NOTEBOOK_METADATA if k in nb.metadata}
+    checked = 0
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
         if cell.cell_type != "code":
             continue
         if is_checked(cell):
-            cell.execution_count = None
+            # nbval skips cells without an execution count as "unrun": number them 1, 2, ...
+            checked += 1
+            cell.execution_count = checked
             for output in cell.outputs:
                 if "execution_count" in output:
-                    output["execution_count"] = None
+                    output["execution_count"] = checked
                 if "metadata" in output:
                     output["metadata"] = {}
         else:

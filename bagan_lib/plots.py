@@ -22,7 +22,7 @@ def plot_class_counts(counts: dict, class_names, *, title: str, log_scale: bool 
     for i, (label, values) in enumerate(counts.items()):
         xs = np.arange(n) + (i - (len(counts) - 1) / 2) * width
         bars = ax.bar(xs, values, width=width, label=label)
-        if n <= 12:
+        if n <= 12 and len(counts) <= 2:  # numbers on bars only while they stay legible
             ax.bar_label(bars, fontsize=7, padding=1)
     ax.set_xticks(np.arange(n), class_names, rotation=30, ha="right")
     ax.set_xlabel("class")
@@ -31,7 +31,7 @@ def plot_class_counts(counts: dict, class_names, *, title: str, log_scale: bool 
         ax.set_yscale("log")
     ax.set_title(title)
     if len(counts) > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never hides a bar
     fig.tight_layout()
     return fig
 
