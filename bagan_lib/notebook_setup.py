@@ -3,7 +3,9 @@
 It must run before TensorFlow is imported, because TensorFlow reads two
 settings only once, at import:
 
-* ``TF_CPP_MIN_LOG_LEVEL=2`` keeps its start-up banner out of the notebook;
+* ``TF_CPP_MIN_LOG_LEVEL=3`` keeps its C++ log lines out of the notebook (with
+  oneDNN, grappler logs a harmless "remapper failed ... LeakyReluGrad" line at
+  ERROR level on every traced step; real errors still raise Python exceptions);
 * ``TF_ENABLE_ONEDNN_OPTS=1`` turns on oneDNN kernels, which TensorFlow enables
   by itself only on CPUs with AVX-512 VNNI/BF16/AMX. On AVX2 machines it made
   the reference BAGAN-GP step 1.7-2.4x faster (REFERENCE.md). A value the user
@@ -40,7 +42,7 @@ def configure_tensorflow_environment(*, onednn: bool = True) -> list[str]:
         notes.append("TensorFlow was imported before bagan_lib.notebook_setup.start(): its logging "
                      "and oneDNN settings could not be changed (restart the kernel and run the "
                      "setup cell first).")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if onednn:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

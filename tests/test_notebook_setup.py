@@ -43,7 +43,7 @@ def test_start_configures_seeds_and_reports(tmp_path):
     first, second = run_python(code), run_python(code)
     a, b = result_of(first), result_of(second)
     assert a == b, "same seed, same random numbers on CPU"
-    assert (a["profile"], a["image_size"], a["onednn"], a["log"]) == ("smoke", 64, "1", "2")
+    assert (a["profile"], a["image_size"], a["onednn"], a["log"]) == ("smoke", 64, "1", "3")
     assert "profile   smoke" in first.stdout and "device    CPU" in first.stdout
     assert "oneDNN custom operations" not in first.stderr, "TensorFlow's import banner leaks into notebooks"
     assert (tmp_path / "o").is_dir()

@@ -1,0 +1,95 @@
+"""Autoencoder pre-training and the BAGAN-GP recipes built on the shared trainer."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.models import RECIPES, build_autoencoder, build_bagan_gp  # noqa: E402
+
+SIZE, C, N, LATENT, WIDTH = 32, 1, 3, 8, 0.125
+
+
+def batches(seed=0, n=48):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, N, n).astype("int32")
+    # each class a different constant grey level: easy to reconstruct, easy to tell apart
+    x = np.broadcast_to((y[:, None, None, None] - 1.0) * 0.6, (n, SIZE, SIZE, C)).astype("float32")
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(16, drop_remainder=True)
+
+
+def autoencoder(supervised, reconstruction="l1"):
+    keras.utils.set_random_seed(0)
+    ae = build_autoencoder(supervised=supervised, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT,
+                           width=WIDTH, reconstruction=reconstruction)
+    ae.compile(optimizer=keras.optimizers.Adam(2e-3))
+    return ae
+
+
+@pytest.mark.parametrize("supervised, reconstruction", [(False, "l2"), (True, "l1")])
+def test_autoencoder_learns(supervised, reconstruction):
+    ae = autoencoder(supervised, reconstruction)
+    # L1 sits on the median (0.4) for ~40 epochs before the tiny embedding init grows: give it 60
+    losses = ae.fit(batches(), epochs=60, verbose=0, shuffle=False).history["reconstruction"]
+    assert losses[-1] < 0.5 * losses[0], losses
+    x, y = next(iter(batches()))
+    error = x.numpy() - ae([x, y]).numpy()
+    expected = np.mean(np.abs(error)) if reconstruction == "l1" else np.mean(error ** 2)
+    np.testing.assert_allclose(ae.evaluate(batches(), verbose=0, steps=1), expected, rtol=1e-4)
+
+
+def test_supervised_autoencoder_trains_the_embedding():
+    ae = autoencoder(True)
+    before = ae.embedding.get_weights()[0].copy()
+    ae.fit(batches(), epochs=1, verbose=0, shuffle=False)
+    assert not np.allclose(before, ae.embedding.get_weights()[0])
+
+
+@pytest.mark.parametrize("model", list(RECIPES))
+def test_each_recipe_trains_a_step(model):
+    recipe = RECIPES[model]
+    ae = None if recipe.autoencoder is None else autoencoder(recipe.autoencoder == "supervised")
+    trainer = build_bagan_gp(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH,
+                             autoencoder=ae, critic_steps=2, seed=1)
+    trainer.compile()
+    history = trainer.fit(batches(), epochs=1, verbose=0, shuffle=False).history
+    assert ("wrong" in history) == recipe.wrong_labels
+    assert trainer.fake_labels == recipe.fake_labels
+    assert all(np.isfinite(v).all() for v in history.values())
+
+
+def test_v3_generator_is_the_pretrained_embedding_and_decoder():
+    ae = autoencoder(True)
+    ae.fit(batches(), epochs=2, verbose=0, shuffle=False)
+    weights = [w.copy() for w in ae.decoder.get_weights() + ae.embedding.get_weights()]
+    trainer = build_bagan_gp("bagan_gp_v3", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT,
+                             width=WIDTH, autoencoder=ae, discriminator_init="encoder", seed=1)
+    generator_weights = trainer.generator.get_weights()
+    assert len(generator_weights) == len(weights)
+    for w in weights:  # every pre-trained array is in the generator, unchanged
+        assert any(g.shape == w.shape and np.array_equal(g, w) for g in generator_weights)
+    np.testing.assert_array_equal(trainer.critic.get_layer("disc_conv0").get_weights()[0],
+                                  ae.encoder.get_layer("enc_conv0").get_weights()[0])
+    trainer.compile()
+    trainer.fit(batches(), epochs=1, verbose=0, shuffle=False)
+    assert not np.array_equal(ae.embedding.get_weights()[0], weights[-1])  # the embedding keeps training
+
+
+@pytest.mark.parametrize("model, kwargs, message", [
+    ("bagan_gp_v2", {}, "pre-trained unsupervised autoencoder"),
+    ("bagan_gp_v3", {"autoencoder": "unsupervised"}, "needs a supervised autoencoder"),
+    ("cdragan", {"discriminator_init": "encoder"}, "no encoder"),
+    ("bagan_gp_v4", {}, "Unknown model"),
+])
+def test_recipe_errors(model, kwargs, message):
+    if kwargs.get("autoencoder") == "unsupervised":
+        kwargs["autoencoder"] = autoencoder(False)
+    with pytest.raises(KitError, match=message):
+        build_bagan_gp(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH, **kwargs)
