@@ -1,0 +1,71 @@
+"""Input pipeline (profile caps, batches in [-1, 1]) and the Eq. 16 sample grid callback."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from bagan_lib.data.preprocess import to_model_range  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.input_pipeline import cap_per_class, image_dataset  # noqa: E402
+from bagan_lib.monitoring import SampleGrid, one_per_class, sample_grid  # noqa: E402
+
+
+def test_cap_per_class():
+    y = np.repeat(np.arange(3), [500, 40, 7])
+    kept = cap_per_class(y, 50, seed=1)
+    assert tuple(np.bincount(y[kept])) == (50, 40, 7) and np.all(np.diff(kept) > 0)
+    assert len(cap_per_class(y, None)) == len(y)
+
+
+def test_image_dataset_batches():
+    x = np.random.default_rng(0).integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
+    y = np.arange(40) % 4
+    batches = list(image_dataset(x, y, image_size=32, batch_size=16, seed=0))
+    assert len(batches) == 2 and batches[0][0].shape == (16, 32, 32, 1) and batches[0][1].dtype.name == "int32"
+    values = np.concatenate([b[0].numpy() for b in batches])
+    assert values.min() >= -1 and values.max() <= 1
+    with pytest.raises(KitError, match="smaller batch_size"):
+        image_dataset(x[:8], y[:8], image_size=32, batch_size=16)
+
+
+class LabelBlindGenerator(keras.Model):
+    """Output depends on z only: every column of a grid row must then be the same image."""
+
+    def call(self, inputs, training=False):
+        z, _ = inputs
+        return keras.ops.tanh(keras.ops.reshape(keras.ops.tile(z, (1, 4)), (-1, 4, 4, 1)))
+
+
+def test_sample_grid_layout_follows_eq_16():
+    real_uint8 = np.stack([np.full((4, 4, 1), 40 * c, np.uint8) for c in range(3)])
+    grid = sample_grid(LabelBlindGenerator(), to_model_range(real_uint8), n_classes=3, latent_dim=4, rows=2, seed=3)
+    assert grid.shape == (3 * 4, 3 * 4)
+    for c in range(3):  # row 0: the real image of class c in column c
+        assert np.all(grid[:4, 4 * c:4 * c + 4] == 40 * c)
+    for r in (1, 2):   # rows > 0: the same z_{r-1} for every class
+        row = grid[4 * r:4 * r + 4]
+        assert np.array_equal(row[:, :4], row[:, 4:8]) and np.array_equal(row[:, :4], row[:, 8:])
+    assert not np.array_equal(grid[4:8], grid[8:12])  # different rows, different z
+
+
+def test_sample_grid_callback_writes_pngs_and_gif(tmp_path):
+    x = np.zeros((6, 4, 4, 1), np.uint8)
+    real = to_model_range(one_per_class(x, np.array([0, 1, 2, 0, 1, 2]), 3))
+
+    class Holder:
+        generator = LabelBlindGenerator()
+
+    callback = SampleGrid(tmp_path, real, n_classes=3, latent_dim=4, rows=2)
+    callback.set_model(Holder())
+    for epoch in range(2):
+        callback.on_epoch_end(epoch)
+    callback.on_train_end()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid_epoch_001.png", "grid_epoch_002.png", "training.gif"]
+    assert Image.open(tmp_path / "grid_epoch_001.png").size == (2 * 12, 2 * 12)
