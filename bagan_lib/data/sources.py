@@ -96,14 +96,19 @@ DOWNLOADABLE = tuple(SUBFOLDERS)
 # --------------------------------------------------------------------------
 # Reading one candidate folder or file (checksums first, then decode)
 # --------------------------------------------------------------------------
+def _incomplete(directory: Path, names) -> Union[str, None, bool]:
+    """None if none of ``names`` is in ``directory``, a reason if only some are, False if all are."""
+    missing = [n for n in names if not (directory / n).is_file()]
+    if len(missing) == len(names):
+        return None
+    return f"{directory} is incomplete (missing {', '.join(missing)})" if missing else False
+
+
 def read_idx_dir(directory: Path, dataset: str) -> Union[Found, str, None]:
     """Read the four official gz files of ``dataset`` from ``directory``."""
-    present = [f for f in IDX_FILES if (directory / f).is_file()]
-    if not present:
-        return None
-    if len(present) < len(IDX_FILES):
-        missing = ", ".join(f for f in IDX_FILES if f not in present)
-        return f"{directory} is incomplete (missing {missing})"
+    problem = _incomplete(directory, IDX_FILES)
+    if problem is not False:
+        return problem
     for fname in IDX_FILES:
         verify_file(directory / fname, IDX_SHA256[dataset][fname])
     x_train, y_train, x_test, y_test = (read_idx(directory / f) for f in IDX_FILES)
@@ -133,12 +138,9 @@ def _cifar_from_batches(open_batch: Callable[[str], io.BufferedIOBase], where: s
 
 def read_cifar_dir(directory: Path) -> Union[Found, str, None]:
     """Read the extracted batches (``data_batch_1..5``, ``test_batch``)."""
-    present = [b for b in CIFAR10_BATCHES if (directory / b).is_file()]
-    if not present:
-        return None
-    if len(present) < len(CIFAR10_BATCHES):
-        missing = ", ".join(b for b in CIFAR10_BATCHES if b not in present)
-        return f"{directory} is incomplete (missing {missing})"
+    problem = _incomplete(directory, CIFAR10_BATCHES)
+    if problem is not False:
+        return problem
     return _cifar_from_batches(lambda name: open(directory / name, "rb"), str(directory))
 
 
