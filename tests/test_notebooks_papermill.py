@@ -16,6 +16,15 @@ from bagan_lib.pipeline import NOTEBOOKS_DIR, list_notebooks
 EXPECTED = {
     "00_setup_and_data": ({"table2_cifar10_D", "synthetic_cells_grid", "capgan_rates"},
                           {"paper_tables_B_D", "table3_cells", "capgan_rates_synthetic_cells"}),
+    "01_gan_loss": ({"optimal_discriminator", "js_vs_distance", "generator_gradients", "ring_real",
+                     "snapshots_gan_losses"},
+                    {"js_check", "generator_gradients", "coverage_gan_losses"}),
+    "02_wgan_gp": ({"w1_vs_js", "wgan_clip_critic", "wgan_gp_landscape", "gradient_norms", "snapshots",
+                    "sweep_lambda", "sweep_latent_dim"},
+                   {"coverage", "sweep_lambda", "sweep_latent_dim"}),
+    "03_dragan": ({"interpolation_schemes", "snapshots_side_by_side", "coverage_over_steps", "critic_landscapes",
+                   "gradient_norms", "sweep_lambda", "sweep_latent_dim"},
+                  {"coverage_over_steps", "coverage", "sweep_lambda", "sweep_latent_dim"}),
 }
 
 
