@@ -21,7 +21,7 @@ run: $(STAMP)
 # One pytest run: the unit tests, the notebook pipeline tests, and nbval over every notebook
 # at the smoke profile (--nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs).
 test: $(STAMP)
-	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 install: $(STAMP)
 

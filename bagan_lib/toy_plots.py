@@ -320,6 +320,21 @@ def plot_critic_weights(critic, *, clip: float | None, title: str, ax=None):
     return fig
 
 
+def plot_weight_clipping(run, *, title: str):
+    """Two panels for a WGAN-clip run: its critic's weights (piled up at +-c) and its landscape with the samples."""
+    plt = _pyplot()
+    clip = toy2d.METHODS[run.method].get("clip")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    plot_critic_weights(run.trainer.critic, clip=clip, ax=axes[0],
+                        title=f"critic weights after training (clipped to [-{clip:g}, {clip:g}])" if clip
+                        else "critic weights after training")
+    plot_critic_landscape(run.trainer.critic, samples=run.samples(500), ax=axes[1],
+                          title="the critic's landscape and the generated samples")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- #
 # slider sweeps (bagan_lib.widgets)
 # --------------------------------------------------------------------------- #

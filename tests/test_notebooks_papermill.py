@@ -35,7 +35,8 @@ def test_notebook_runs_with_explicit_parameters(path, tmp_path, monkeypatch):
     executed = tmp_path / path.name
     params = {"profile": "smoke", "seed": 7, "out_dir": str(out_dir)}
     papermill.execute_notebook(str(path), str(executed), parameters=params, cwd=str(path.parent),
-                               kernel_name="python3", progress_bar=False)
+                               kernel_name="python3", progress_bar=False,
+                               execution_timeout=600)  # a stalled cell fails the test instead of hanging CI
     nb = nbformat.read(executed, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "profile   smoke" in text, "the setup cell reports the profile it was given"
