@@ -106,7 +106,7 @@ def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
     for i, path in enumerate(notebooks, 1):
         declared = papermill.inspect_notebook(str(path))
         values = {"profile": profile, "dataset": dataset, "out_dir": str(run_dir / path.stem)}
-        parameters = {k: v for k, v in values.items() if k in declared}
+        parameters = {k: values[k] for k in SHARED_PARAMETERS if k in declared}
         log(f"[{i}/{len(notebooks)}] {path.stem}: running")
         t0 = time.perf_counter()
         error = None

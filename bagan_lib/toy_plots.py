@@ -268,7 +268,7 @@ def plot_gradient_norms(norms: dict, *, title: str, ax=None, bins: int = 40, max
         ax.hist(np.clip(values, 0, hi), bins=edges, alpha=0.55, label=f"{label} ({median})")
     ax.axvline(1.0, color="k", ls="--", lw=1, label="target norm 1 (Eq. 7)")
     ax.set_xlabel("gradient norm $\\|\\nabla_{\\hat{x}} D(\\hat{x})\\|_2$ at the interpolates"
-                  + (f" (larger values in the last bin)" if hi >= max_norm else ""))
+                  + (" (larger values in the last bin)" if hi >= max_norm else ""))
     ax.set_ylabel("interpolates")
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=10)
