@@ -45,6 +45,8 @@ __all__ = [
     "ConditionalDiscriminatorTerms",
     "conditional_discriminator_loss",
     "conditional_generator_loss",
+    "bagan_discriminator_loss",
+    "bagan_generator_loss",
 ]
 
 _HALF_PRECISION = ("float16", "bfloat16")
@@ -219,3 +221,30 @@ def conditional_generator_loss(fake_logits):
     generated for (``y_r`` in Eq. 13, balanced ``y_f`` in Eq. 15).
     """
     return bce_with_logits(fake_logits, 1)
+
+
+def _sparse_ce(logits, labels):
+    logits = _as_logits(logits, "logits")
+    return ops.mean(ops.sparse_categorical_crossentropy(ops.cast(labels, "int32"), logits, from_logits=True))
+
+
+def bagan_discriminator_loss(real_logits, fake_logits, real_labels):
+    """BAGAN's discriminator loss (BAGAN paper, section 3; tagged (B1) in notebook 04).
+
+    The discriminator is an ``(n + 1)``-way classifier: class ``c < n`` is "a real
+    image of class c", class ``n`` is "fake". With softmax cross-entropy ``CE``
+
+        L_D = E_{(x_r, y_r)}[CE(D(x_r), y_r)] + E_{x_g}[CE(D(x_g), n)]            (B1)
+
+    Returns ``(real, fake)``: the two means; their sum is L_D. ``n`` is read off the
+    logits' last axis (``n + 1`` entries).
+    """
+    n_fake_class = ops.shape(fake_logits)[-1] - 1
+    fake_labels = ops.full((ops.shape(fake_logits)[0],), n_fake_class, dtype="int32")
+    return _sparse_ce(real_logits, real_labels), _sparse_ce(fake_logits, fake_labels)
+
+
+def bagan_generator_loss(fake_logits, fake_labels):
+    """BAGAN's generator loss (tagged (B2) in notebook 04): fakes conditioned on class ``c`` should be
+    classified as a real image of class ``c``: ``L_G = E_{(z, c)}[CE(D(G(z_c)), c)]``."""
+    return _sparse_ce(fake_logits, fake_labels)

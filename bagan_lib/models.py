@@ -1,17 +1,20 @@
-"""The BAGAN-GP family as recipes on the one trainer (:class:`bagan_lib.trainer.AdversarialTrainer`).
+"""BAGAN and the BAGAN-GP family as recipes on the one trainer (:class:`bagan_lib.trainer.AdversarialTrainer`).
 
-=============  =========================  ================  ============  ========
-model          initialisation             labels of fakes   wrong labels  equation
-=============  =========================  ================  ============  ========
-cdragan        none (fresh networks)      the batch's own   no            12-13
-bagan_gp_v1    unsupervised autoencoder   the batch's own   no            12-13
-bagan_gp_v2    unsupervised autoencoder   balanced          yes           14-15
-bagan_gp_v3    supervised autoencoder     balanced          yes           14-15
-=============  =========================  ================  ============  ========
+=============  =========================  ==============  ============  ============  ========
+model          initialisation             labels of fakes  wrong labels  critic        equation
+=============  =========================  ==============  ============  ============  ========
+bagan          unsupervised AE (L2),      balanced,        no            (n+1)-class   B1-B2
+               class-conditional latents  ceil(B/n) fakes                softmax, 1x
+cdragan        none (fresh networks)      the batch's own  no            logit, GP     12-13
+bagan_gp_v1    unsupervised autoencoder   the batch's own  no            logit, GP     12-13
+bagan_gp_v2    unsupervised autoencoder   balanced         yes           logit, GP     14-15
+bagan_gp_v3    supervised autoencoder     balanced         yes           logit, GP     14-15
+=============  =========================  ==============  ============  ============  ========
 
-All use the conditional BCE objective with the gradient penalty ("model"
-interpolation by default, lambda 10), 5 critic steps in the paper profile,
-and the reference networks (:mod:`bagan_lib.networks`).
+The BAGAN-GP models use the conditional BCE objective with the gradient penalty
+("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
+softmax objective, no penalty, one critic step, Adam(5e-5, 0.5) and copies the
+encoder into its discriminator (REFERENCE.md, "Original BAGAN").
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 
 from .autoencoder import Autoencoder
 from .errors import KitError
-from .networks import build_decoder, build_discriminator, build_embedding, build_encoder, build_generator
-from .trainer import AdversarialTrainer
+from .networks import (build_bagan_discriminator, build_decoder, build_discriminator, build_embedding,
+                       build_encoder, build_generator)
+from .trainer import PAPER_ADAM, AdversarialTrainer
 
 
 @dataclass(frozen=True)
@@ -29,20 +33,34 @@ class Recipe:
     autoencoder: str | None      # None, "unsupervised" or "supervised"
     fake_labels: str             # "real" or "balanced"
     wrong_labels: bool
+    reconstruction: str = "l1"   # the autoencoder's loss (BAGAN's text: L2; the BAGAN-GP code: L1)
 
 
 RECIPES = {
+    "bagan": Recipe("unsupervised", "balanced", False, reconstruction="l2"),
     "cdragan": Recipe(None, "real", False),
     "bagan_gp_v1": Recipe("unsupervised", "real", False),
     "bagan_gp_v2": Recipe("unsupervised", "balanced", True),
     "bagan_gp_v3": Recipe("supervised", "balanced", True),
 }
+MODEL_NAMES = tuple(RECIPES)
+BAGAN_ADAM = {"learning_rate": 5e-5, "beta_1": 0.5}  # REFERENCE.md, "Original BAGAN"
 
 
 def get_recipe(model: str) -> Recipe:
     if model not in RECIPES:
         raise KitError(f"Unknown model {model!r}.", f"choose one of {', '.join(RECIPES)}.")
     return RECIPES[model]
+
+
+def autoencoder_kind(model: str) -> str | None:
+    """None (cdragan), "unsupervised" (bagan, v1, v2) or "supervised" (v3): what ``model`` pre-trains."""
+    return get_recipe(model).autoencoder
+
+
+def default_reconstruction(model: str) -> str:
+    """"l2" for BAGAN (its paper: MSE), "l1" for the BAGAN-GP family (the reference code)."""
+    return get_recipe(model).reconstruction
 
 
 def build_autoencoder(*, supervised: bool, image_size: int, channels: int, n_classes: int, latent_dim: int,
@@ -54,40 +72,68 @@ def build_autoencoder(*, supervised: bool, image_size: int, channels: int, n_cla
                        reconstruction=reconstruction)
 
 
-def build_bagan_gp(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
-                   width: float = 1.0, autoencoder: Autoencoder | None = None, critic_steps: int = 5,
-                   gp_lambda: float = 10.0, interpolation: str = "model", alpha: str = "uniform",
-                   discriminator_init: str = "fresh", seed: int | None = None) -> AdversarialTrainer:
+def build_model(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
+                width: float = 1.0, autoencoder: Autoencoder | None = None, class_latents=None,
+                critic_steps: int | None = None, gp_lambda: float | None = None, interpolation: str = "model",
+                alpha: str = "uniform", discriminator_init: str | None = None, jit_compile: bool = False,
+                seed: int | None = None) -> AdversarialTrainer:
     """A trainer for ``model`` (see the table above); pre-train ``autoencoder`` first where the recipe needs one.
 
-    The generator *is* the autoencoder's embedding and decoder (they keep training);
-    ``discriminator_init="encoder"`` copies the encoder's conv stack into the
-    discriminator (paper Fig. 5), ``"fresh"`` (the reference's choice) does not.
+    The generator *is* the autoencoder's decoder (BAGAN) or embedding and decoder
+    (BAGAN-GP): they keep training. ``discriminator_init="encoder"`` copies the
+    encoder's conv stack into the discriminator (paper Fig. 5; always for BAGAN),
+    ``"fresh"`` (the BAGAN-GP reference's choice) does not. BAGAN also needs
+    ``class_latents``: the :class:`bagan_lib.class_latents.ClassGaussians` of the
+    encoder's latents (:func:`bagan_lib.class_latents.encode_class_gaussians`).
+    ``None`` settings take the model's defaults: BAGAN 1 critic step and no
+    penalty, BAGAN-GP 5 critic steps and lambda 10.
     """
     recipe = get_recipe(model)
+    bagan = model == "bagan"
+    discriminator_init = discriminator_init or ("encoder" if bagan else "fresh")
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
+    encoder, decoder, embedding = _pretrained_parts(model, recipe, autoencoder)
+    if discriminator_init == "encoder" and encoder is None:
+        raise KitError(f"{model} has no encoder to initialise the discriminator from.",
+                       "use discriminator_init='fresh' or a model with an autoencoder.")
+    decoder = decoder or build_decoder(image_size, channels, latent_dim, width)
+    init_encoder = encoder if discriminator_init == "encoder" else None
+    settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
+                    wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
+                    jit_compile=jit_compile, seed=seed, name=model)
+    if bagan:
+        if class_latents is None:
+            raise KitError("bagan draws its latents from the per-class Gaussians of the encoder.",
+                           "pass class_latents=encode_class_gaussians(autoencoder.encoder, x_train, y_train, n).")
+        from .class_latents import ClassConditionalLatents
+
+        critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
+        return AdversarialTrainer(decoder, critic, objective="bagan", critic_steps=critic_steps or 1,
+                                  gp_lambda=0.0 if gp_lambda is None else gp_lambda, label_inputs=False,
+                                  fake_share="class", latent_sampler=ClassConditionalLatents(class_latents),
+                                  optimizer_defaults=BAGAN_ADAM, **settings)
+    if class_latents is not None:
+        raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
+    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
+    critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
+    return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=critic_steps or 5,
+                              gp_lambda=10.0 if gp_lambda is None else gp_lambda, optimizer_defaults=PAPER_ADAM,
+                              **settings)
+
+
+def _pretrained_parts(model: str, recipe: Recipe, autoencoder):
+    """(encoder, decoder, embedding) of the pre-trained autoencoder a recipe needs, checked; Nones for cdragan."""
     if recipe.autoencoder is None:
         if autoencoder is not None:
             raise KitError(f"{model} starts from fresh networks and takes no autoencoder.",
                            "leave autoencoder=None, or choose bagan_gp_v1/v2/v3.")
-        decoder, embedding, encoder = build_decoder(image_size, channels, latent_dim, width), None, None
-    else:
-        if autoencoder is None:
-            raise KitError(f"{model} starts from a pre-trained {recipe.autoencoder} autoencoder.",
-                           f"train build_autoencoder(supervised={recipe.autoencoder == 'supervised'}, ...) first "
-                           "and pass it as autoencoder=.")
-        if autoencoder.supervised != (recipe.autoencoder == "supervised"):
-            raise KitError(f"{model} needs a {recipe.autoencoder} autoencoder, got the other kind.",
-                           f"build it with supervised={recipe.autoencoder == 'supervised'}.")
-        decoder, embedding, encoder = autoencoder.decoder, autoencoder.embedding, autoencoder.encoder
-    if discriminator_init == "encoder" and encoder is None:
-        raise KitError(f"{model} has no encoder to initialise the discriminator from.",
-                       "use discriminator_init='fresh' or a model with an autoencoder.")
-    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
-    critic = build_discriminator(image_size, channels, n_classes, width,
-                                 encoder=encoder if discriminator_init == "encoder" else None)
-    return AdversarialTrainer(generator, critic, latent_dim=latent_dim, objective="conditional_bce",
-                              n_classes=n_classes, fake_labels=recipe.fake_labels,
-                              wrong_labels=recipe.wrong_labels, critic_steps=critic_steps, gp_lambda=gp_lambda,
-                              interpolation=interpolation, alpha=alpha, seed=seed, name=model)
+        return None, None, None
+    supervised = recipe.autoencoder == "supervised"
+    if autoencoder is None:
+        raise KitError(f"{model} starts from a pre-trained {recipe.autoencoder} autoencoder.",
+                       f"train build_autoencoder(supervised={supervised}, ...) first and pass it as autoencoder=.")
+    if autoencoder.supervised != supervised:
+        raise KitError(f"{model} needs a {recipe.autoencoder} autoencoder, got the other kind.",
+                       f"build it with supervised={supervised}.")
+    return autoencoder.encoder, autoencoder.decoder, autoencoder.embedding

@@ -15,7 +15,9 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
   Embedding(n, 512) -> Dense(4*4*256) + LeakyReLU of the label, then Dense(512)
   and Dense(1): one unconstrained logit (Fig. 5). Fresh weights, or the
   encoder's conv stack (``from_encoder``);
-* **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1, softmax).
+* **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1): the
+  logits of a softmax over the classes and "fake" (the softmax is applied inside
+  the loss, :func:`bagan_lib.losses.bagan_discriminator_loss`, for stability).
 
 The number of stride-2 blocks follows the image size (4x4 at the bottom): 32 -> 3,
 64 -> 4, 128 -> 5. Conv weights are initialised N(0, 0.02); batch normalisation
@@ -122,12 +124,12 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
 
 def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
                               encoder: keras.Model | None = None) -> keras.Model:
-    """Image -> softmax over n_classes + 1 (the last class means "fake"): BAGAN's discriminator."""
+    """Image -> n_classes + 1 logits of a softmax (the last class means "fake"): BAGAN's discriminator."""
     filters = encoder_filters(image_size, width)
     image = keras.Input((image_size, image_size, channels), name="image")
     features = conv_stack(image, filters, "disc")
-    probs = layers.Dense(n_classes + 1, activation="softmax", name="disc_classes")(features)
-    model = keras.Model(image, probs, name="bagan_discriminator")
+    logits = layers.Dense(n_classes + 1, name="disc_classes")(features)
+    model = keras.Model(image, logits, name="bagan_discriminator")
     if encoder is not None:
         copy_conv_stack(encoder, model, "enc", "disc", len(filters))
     return model

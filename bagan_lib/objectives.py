@@ -13,7 +13,12 @@ name                   critic terms (summed)                        generator lo
 ``gan_saturating``     as ``gan``                                   -BCE(fake, 0) (Eq. 1)
 ``wasserstein``        mean D(fake) - mean D(real)      (Eq. 6)     -mean D(fake) (Eq. 9)
 ``conditional_bce``    real, fake and wrong-label BCE   (Eq. 12/14) BCE(fake, 1) (Eq. 13/15)
+``bagan``              CE(real, y_r) + CE(fake, "fake") (B1)        CE(fake, y_f) (B2)
 =====================  ===========================================  ==================
+
+``bagan`` is the original BAGAN's (n + 1)-class softmax discriminator; its terms
+need the labels, so every objective receives ``y_real`` and ``y_fake`` as
+keywords (the others ignore them).
 
 Equation numbers are the BAGAN-GP paper's. The gradient penalty (Eq. 7) is not
 part of an objective: the trainer adds ``lambda * GP`` for any of them, which
@@ -34,21 +39,26 @@ from .errors import KitError
 @dataclass(frozen=True)
 class Objective:
     name: str
-    critic_terms: Callable      # (real_out, fake_out, wrong_out or None) -> dict of scalar terms
-    generator_loss: Callable    # fake_out -> scalar
+    critic_terms: Callable      # (real_out, fake_out, wrong_out or None, *, y_real, y_fake) -> dict of terms
+    generator_loss: Callable    # (fake_out, *, y_fake) -> scalar
     uses_wrong_labels: bool = False
 
 
-def _bce_terms(real, fake, wrong=None):
+def _unlabelled(loss):
+    """A generator loss that needs no labels, in the labelled signature."""
+    return lambda fake, y_fake=None: loss(fake)
+
+
+def _bce_terms(real, fake, wrong=None, **labels):
     return {"real": losses.bce_with_logits(real, 1), "fake": losses.bce_with_logits(fake, 0)}
 
 
-def _wasserstein_terms(real, fake, wrong=None):
+def _wasserstein_terms(real, fake, wrong=None, **labels):
     # critic minimises mean D(fake) - mean D(real), the negative of Eq. 6
     return {"real": -ops.mean(real), "fake": ops.mean(fake)}
 
 
-def _conditional_terms(real, fake, wrong=None):
+def _conditional_terms(real, fake, wrong=None, **labels):
     terms = losses.conditional_discriminator_loss(real, fake, wrong)
     out = {"real": terms.real, "fake": terms.fake}
     if wrong is not None:
@@ -56,12 +66,22 @@ def _conditional_terms(real, fake, wrong=None):
     return out
 
 
+def _bagan_terms(real, fake, wrong=None, *, y_real=None, y_fake=None):
+    real_term, fake_term = losses.bagan_discriminator_loss(real, fake, y_real)
+    return {"real": real_term, "fake": fake_term}
+
+
+def _bagan_generator_loss(fake, y_fake=None):
+    return losses.bagan_generator_loss(fake, y_fake)
+
+
 OBJECTIVES = {
-    "gan": Objective("gan", _bce_terms, losses.gan_generator_loss_nonsaturating),
-    "gan_saturating": Objective("gan_saturating", _bce_terms, losses.gan_generator_loss_saturating),
-    "wasserstein": Objective("wasserstein", _wasserstein_terms, losses.wasserstein_generator_loss),
-    "conditional_bce": Objective("conditional_bce", _conditional_terms, losses.conditional_generator_loss,
-                                 uses_wrong_labels=True),
+    "gan": Objective("gan", _bce_terms, _unlabelled(losses.gan_generator_loss_nonsaturating)),
+    "gan_saturating": Objective("gan_saturating", _bce_terms, _unlabelled(losses.gan_generator_loss_saturating)),
+    "wasserstein": Objective("wasserstein", _wasserstein_terms, _unlabelled(losses.wasserstein_generator_loss)),
+    "conditional_bce": Objective("conditional_bce", _conditional_terms,
+                                 _unlabelled(losses.conditional_generator_loss), uses_wrong_labels=True),
+    "bagan": Objective("bagan", _bagan_terms, _bagan_generator_loss),
 }
 
 

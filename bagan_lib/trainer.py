@@ -12,7 +12,12 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   class-conditional latents);
 * the gradient penalty (``gp_lambda``, ``interpolation``, ``alpha``), Eq. 7;
 * ``critic_steps`` per generator step (5 in BAGAN-GP, 1 in BAGAN);
-* the initial weights of the generator and critic (e.g. from an autoencoder).
+* the initial weights of the generator and critic (e.g. from an autoencoder);
+* ``label_inputs``: whether the networks take the label as an input (cDRAGAN,
+  BAGAN-GP) or not (BAGAN: the class enters only through the latent, and the
+  critic names the class);
+* ``fake_share``: ``"batch"`` (as many fakes as real images) or ``"class"``
+  (ceil(B / n) fakes: "fake" is as frequent as an average class, BAGAN).
 
 One training step (Keras calls :meth:`train_step` once per batch):
 
@@ -45,6 +50,10 @@ def normal_latents(batch_size, labels, latent_dim, seed):
     return keras.random.normal((batch_size, latent_dim), seed=seed)
 
 
+FAKE_SHARES = ("batch", "class")
+PAPER_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}   # BAGAN-GP, section 4
+
+
 class AdversarialTrainer(keras.Model):
     """Trains ``generator`` against ``critic``; see the module docstring for what varies."""
 
@@ -52,9 +61,17 @@ class AdversarialTrainer(keras.Model):
                  objective="gan", n_classes: int | None = None, fake_labels: str = "balanced",
                  wrong_labels: bool = False, critic_steps: int = 1, gp_lambda: float = 0.0,
                  interpolation: str = "model", alpha: str = "uniform",
-                 latent_sampler: Callable = normal_latents, seed: int | None = None, **kwargs):
+                 latent_sampler: Callable = normal_latents, label_inputs: bool = True, fake_share: str = "batch",
+                 optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
+        if fake_share not in FAKE_SHARES:
+            raise KitError(f"fake_share={fake_share!r} is not a share of fakes.",
+                           "use 'batch' (as many fakes as real images) or 'class' (BAGAN's ceil(B / n)).")
+        if fake_share == "class" and (n_classes is None or fake_labels != "balanced"):
+            raise KitError("fake_share='class' needs the number of classes and balanced fake labels.",
+                           "pass n_classes and fake_labels='balanced' (BAGAN's settings).")
         if fake_labels not in ("real", "balanced"):
             raise KitError(f"fake_labels={fake_labels!r} is not a label sampling.",
                            "use 'real' (cDRAGAN, BAGAN-GP v1) or 'balanced' (BAGAN-GP v2, v3).")
@@ -73,6 +90,10 @@ class AdversarialTrainer(keras.Model):
         self.critic_steps, self.gp_lambda = critic_steps, float(gp_lambda)
         self.interpolation, self.alpha = interpolation, alpha
         self.latent_sampler = latent_sampler
+        self.label_inputs, self.fake_share = bool(label_inputs), fake_share
+        self.optimizer_defaults = dict(optimizer_defaults or PAPER_ADAM)
+        self.jit_compile_critic = bool(jit_compile)
+        self._critic_update = None  # the compiled critic update, made on first use
         self.seed_generator = keras.random.SeedGenerator(seed)
         names = ["d_loss", "g_loss", "real", "fake"] + (["wrong"] if self.wrong_labels else [])
         names += ["gp"] if self.gp_lambda > 0 else []
@@ -80,17 +101,29 @@ class AdversarialTrainer(keras.Model):
 
     @property
     def conditional(self) -> bool:
+        """The model has classes (its batches carry labels)."""
         return self.n_classes is not None
+
+    @property
+    def labelled_networks(self) -> bool:
+        """The generator and critic take the label as a second input."""
+        return self.conditional and self.label_inputs
+
+    def fakes_per_batch(self, batch):
+        """Fakes in one critic batch: ``batch``, or ceil(batch / n) for BAGAN's balanced share."""
+        if self.fake_share == "batch":
+            return batch
+        return ops.maximum(1, (batch + self.n_classes - 1) // self.n_classes)
 
     @property
     def metrics(self):
         return list(self.trackers.values())  # reset by fit at every epoch
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Adam(2e-4, beta_1=0.5, beta_2=0.9) for both by default, as in BAGAN-GP."""
+        """Adam with ``optimizer_defaults`` for both by default: (2e-4, 0.5, 0.9) as in BAGAN-GP."""
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(**self.optimizer_defaults)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(**self.optimizer_defaults)
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
@@ -104,10 +137,10 @@ class AdversarialTrainer(keras.Model):
         return keras.random.randint((batch_size,), 0, self.n_classes, seed=self.seed_generator, dtype="int32")
 
     def generate(self, z, labels, training=False):
-        return self.generator(z if labels is None else [z, labels], training=training)
+        return self.generator([z, labels] if self.labelled_networks else z, training=training)
 
     def score(self, images, labels, training=True):
-        return self.critic(images if labels is None else [images, labels], training=training)
+        return self.critic([images, labels] if self.labelled_networks else images, training=training)
 
     # -- the step ----------------------------------------------------------------------------
     def _unpack(self, data):
@@ -127,30 +160,41 @@ class AdversarialTrainer(keras.Model):
         normalisation (tests/test_trainer.py checks losses and gradients). Returns
         ``(total, terms)``; the penalty is included when ``gp_lambda > 0``.
         """
-        batch = ops.shape(x_real)[0]
         images, labels = [x_real, x_fake], [y_real, y_fake]
         if y_wrong is not None:
             images.append(x_real)
             labels.append(y_wrong)
         scores = self.score(ops.concatenate(images, axis=0),
-                            ops.concatenate(labels, axis=0) if self.conditional else None)
-        terms = self.objective.critic_terms(*(scores[i * batch:(i + 1) * batch] for i in range(len(images))))
+                            ops.concatenate(labels, axis=0) if self.labelled_networks else None)
+        ends = [0]
+        for group in images:
+            ends.append(ends[-1] + ops.shape(group)[0])
+        groups = [scores[start:end] for start, end in zip(ends[:-1], ends[1:])]
+        terms = self.objective.critic_terms(*groups, y_real=y_real, y_fake=y_fake)
         total = sum(terms.values())
         if self.gp_lambda > 0:
-            terms["gp"] = gradient_penalty(self.critic, x_real, x_fake, labels=y_real,
+            terms["gp"] = gradient_penalty(self.critic, x_real, x_fake,
+                                           labels=y_real if self.labelled_networks else None,
                                            interpolation=self.interpolation, alpha=self.alpha,
                                            seed=self.seed_generator)
             total = total + self.gp_lambda * terms["gp"]
         return total, terms
 
     def critic_step(self, x_real, y_real):
-        """One critic update (Eq. 2, 6, 8, 10, 12 or 14, by objective and penalty); returns its terms."""
+        """One critic update (Eq. 2, 6, 8, 10, 12, 14 or B1, by objective and penalty); returns its terms."""
         batch = ops.shape(x_real)[0]
-        y_fake = self.sample_labels(batch, y_real)
-        z = self.latent_sampler(batch, y_fake, self.latent_dim, self.seed_generator)
+        n_fakes = self.fakes_per_batch(batch)
+        y_fake = self.sample_labels(n_fakes, y_real)
+        z = self.latent_sampler(n_fakes, y_fake, self.latent_dim, self.seed_generator)
         x_fake = self.generate(z, y_fake, training=True)  # outside the tape: no gradient into G here
         y_wrong = (keras.random.randint((batch,), 0, self.n_classes, seed=self.seed_generator, dtype="int32")
                    if self.wrong_labels else None)
+        if self.jit_compile_critic:
+            return self._compiled_critic_update()(x_real, y_real, x_fake, y_fake, y_wrong)
+        return self._critic_update_eager(x_real, y_real, x_fake, y_fake, y_wrong)
+
+    def _critic_update_eager(self, x_real, y_real, x_fake, y_fake, y_wrong):
+        """Loss, penalty, gradients and the optimizer update of one critic step."""
         with _tape() as tape:
             loss, terms = self.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong)
         grads = tape.gradient(loss, self.critic.trainable_variables)
@@ -158,13 +202,21 @@ class AdversarialTrainer(keras.Model):
         terms["d_loss"] = loss
         return terms
 
+    def _compiled_critic_update(self):
+        """The critic update as one XLA cluster (``jit_compile=True``); the generator step stays un-compiled."""
+        if self._critic_update is None:
+            import tensorflow as tf
+
+            self._critic_update = tf.function(self._critic_update_eager, jit_compile=True)
+        return self._critic_update
+
     def generator_step(self, batch, y_real):
         """One generator update (Eq. 3, 9, 13 or 15, by objective)."""
         y_fake = self.sample_labels(batch, y_real)
         z = self.latent_sampler(batch, y_fake, self.latent_dim, self.seed_generator)
         with _tape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
-            loss = self.objective.generator_loss(self.score(x_fake, y_fake))
+            loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)
         grads = tape.gradient(loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         return loss
@@ -180,7 +232,7 @@ class AdversarialTrainer(keras.Model):
 
     def call(self, inputs, training=False):
         """``trainer([z, labels])`` or ``trainer(z)``: the generator's images."""
-        if self.conditional:
+        if self.labelled_networks:
             z, labels = inputs
             return self.generate(z, labels, training=training)
         return self.generate(inputs, None, training=training)

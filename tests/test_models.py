@@ -1,4 +1,4 @@
-"""Autoencoder pre-training and the BAGAN-GP recipes built on the shared trainer."""
+"""Autoencoder pre-training and the BAGAN / BAGAN-GP recipes built on the shared trainer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.models import RECIPES, build_autoencoder, build_bagan_gp  # noqa: E402
+from bagan_lib.class_latents import encode_class_gaussians  # noqa: E402
+from bagan_lib.models import RECIPES, build_autoencoder, build_model  # noqa: E402
 
 SIZE, C, N, LATENT, WIDTH = 32, 1, 3, 8, 0.125
 
@@ -56,11 +57,15 @@ def test_supervised_autoencoder_trains_the_embedding():
 def test_each_recipe_trains_a_step(model):
     recipe = RECIPES[model]
     ae = None if recipe.autoencoder is None else autoencoder(recipe.autoencoder == "supervised")
-    trainer = build_bagan_gp(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH,
-                             autoencoder=ae, critic_steps=2, seed=1)
+    class_latents = None
+    if model == "bagan":
+        x, y = (np.concatenate(a) for a in zip(*[(bx.numpy(), by.numpy()) for bx, by in batches(n=96)]))
+        class_latents = encode_class_gaussians(ae.encoder, x, y, N)
+    trainer = build_model(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH,
+                          autoencoder=ae, class_latents=class_latents, critic_steps=2, seed=1)
     trainer.compile()
     history = trainer.fit(batches(), epochs=1, verbose=0, shuffle=False).history
-    assert ("wrong" in history) == recipe.wrong_labels
+    assert ("wrong" in history) == recipe.wrong_labels and ("gp" in history) == (model != "bagan")
     assert trainer.fake_labels == recipe.fake_labels
     assert all(np.isfinite(v).all() for v in history.values())
 
@@ -69,8 +74,8 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
     ae = autoencoder(True)
     ae.fit(batches(), epochs=2, verbose=0, shuffle=False)
     weights = [w.copy() for w in ae.decoder.get_weights() + ae.embedding.get_weights()]
-    trainer = build_bagan_gp("bagan_gp_v3", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT,
-                             width=WIDTH, autoencoder=ae, discriminator_init="encoder", seed=1)
+    trainer = build_model("bagan_gp_v3", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT,
+                          width=WIDTH, autoencoder=ae, discriminator_init="encoder", seed=1)
     generator_weights = trainer.generator.get_weights()
     assert len(generator_weights) == len(weights)
     for w in weights:  # every pre-trained array is in the generator, unchanged
@@ -87,9 +92,10 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
     ("bagan_gp_v3", {"autoencoder": "unsupervised"}, "needs a supervised autoencoder"),
     ("cdragan", {"discriminator_init": "encoder"}, "no encoder"),
     ("bagan_gp_v4", {}, "Unknown model"),
+    ("bagan", {"autoencoder": "unsupervised"}, "per-class Gaussians"),
 ])
 def test_recipe_errors(model, kwargs, message):
     if kwargs.get("autoencoder") == "unsupervised":
         kwargs["autoencoder"] = autoencoder(False)
     with pytest.raises(KitError, match=message):
-        build_bagan_gp(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH, **kwargs)
+        build_model(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH, **kwargs)
