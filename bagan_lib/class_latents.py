@@ -85,13 +85,11 @@ class ClassConditionalLatents:
         self.means = ops.convert_to_tensor(gaussians.means, dtype="float32")
         self.factors = ops.convert_to_tensor(gaussians.cholesky(), dtype="float32")
 
-    def __call__(self, batch_size, labels, latent_dim, seed):
-        import keras
+    def __call__(self, eps, labels):
         from keras import ops
 
         if labels is None:
             raise KitError("The class-conditional latent sampler needs the labels of the fakes.",
                            "use it with a model that has classes (n_classes=...).")
-        eps = keras.random.normal((batch_size, latent_dim), seed=seed)
         labels = ops.cast(labels, "int32")
         return ops.take(self.means, labels, axis=0) + ops.einsum("bij,bj->bi", ops.take(self.factors, labels, axis=0), eps)

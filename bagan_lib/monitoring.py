@@ -17,14 +17,22 @@ import numpy as np
 from .data.preprocess import to_uint8
 
 
-def sample_grid(generator, real_images, *, n_classes: int, latent_dim: int, rows: int = 4, seed: int = 0):
-    """The Eq. 16 grid as one uint8 image: ``(rows + 1) x n_classes`` tiles; ``real_images[c]`` heads column c."""
+def sample_grid(model, real_images, *, n_classes: int, latent_dim: int, rows: int = 4, seed: int = 0):
+    """The Eq. 16 grid as one uint8 image: ``(rows + 1) x n_classes`` tiles; ``real_images[c]`` heads column c.
+
+    ``model`` is a trainer (its ``images_from_noise`` maps the fixed noise through
+    its latent sampler: BAGAN's class-conditional latents) or a conditional
+    generator ``[z, label] -> image``.
+    """
     import keras
 
     z = keras.random.normal((rows, latent_dim), seed=seed)
     z = keras.ops.repeat(z, n_classes, axis=0)                        # row-major: z_i for every class
     labels = keras.ops.convert_to_tensor(np.tile(np.arange(n_classes), rows).astype("int32"))
-    fakes = np.asarray(generator([z, labels], training=False))
+    if hasattr(model, "images_from_noise"):
+        fakes = np.asarray(model.images_from_noise(z, labels))
+    else:
+        fakes = np.asarray(model([z, labels], training=False))
     tiles = np.concatenate([np.asarray(real_images), fakes], axis=0)  # (rows + 1) * n_classes tiles
     tiles = to_uint8(tiles)
     h, w, c = tiles.shape[1:]
@@ -55,7 +63,7 @@ class SampleGrid(_callback_base()):
     def on_epoch_end(self, epoch, logs=None):
         from PIL import Image
 
-        grid = sample_grid(self.model.generator, self.real_images, n_classes=self.n_classes,
+        grid = sample_grid(self.model, self.real_images, n_classes=self.n_classes,
                            latent_dim=self.latent_dim, rows=self.rows, seed=self.seed)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"grid_epoch_{epoch + 1:03d}.png"
@@ -65,5 +73,6 @@ class SampleGrid(_callback_base()):
     def on_train_end(self, logs=None):
         import imageio.v2 as imageio
 
-        if self.frames:
-            imageio.mimsave(self.out_dir / "training.gif", [imageio.imread(p) for p in self.frames], duration=0.6)
+        frames = sorted(self.out_dir.glob("grid_epoch_*.png"))  # also the epochs before a resume
+        if frames:
+            imageio.mimsave(self.out_dir / "training.gif", [imageio.imread(p) for p in frames], duration=0.6)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 
-def _atomic_write(path: Path, write) -> Path:
+def atomic_write(path: Path, write) -> Path:
     """Write through a temporary file and rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
@@ -27,12 +27,17 @@ def _atomic_write(path: Path, write) -> Path:
 
 def save_figure(fig, out_dir, name: str, *, dpi: int = 110) -> Path:
     """Save a matplotlib figure as ``out_dir/name.png``."""
-    return _atomic_write(Path(out_dir) / f"{name}.png",
+    return atomic_write(Path(out_dir) / f"{name}.png",
                          lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
 
 
 def save_table(table, out_dir, name: str) -> Path:
     """Save a pandas DataFrame as ``out_dir/name.csv`` and ``name.md``; returns the CSV path."""
     out = Path(out_dir)
-    _atomic_write(out / f"{name}.md", lambda tmp: Path(tmp).write_text(table.to_markdown(index=False) + "\n"))
-    return _atomic_write(out / f"{name}.csv", lambda tmp: table.to_csv(tmp, index=False))
+    atomic_write(out / f"{name}.md", lambda tmp: Path(tmp).write_text(table.to_markdown(index=False) + "\n"))
+    return atomic_write(out / f"{name}.csv", lambda tmp: table.to_csv(tmp, index=False))
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    return atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))

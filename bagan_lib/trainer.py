@@ -8,8 +8,8 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   (uniform over the classes: BAGAN-GP v2/v3, Eq. 14-15);
 * ``wrong_labels``: whether the critic also sees real images with uniformly
   drawn labels (the wrong-label term of Eq. 14);
-* ``latent_sampler``: how ``z`` is drawn (default N(0, I); BAGAN draws
-  class-conditional latents);
+* ``latent_sampler``: how ``z`` is made from noise ``eps ~ N(0, I)`` and the labels
+  (default ``z = eps``; BAGAN's class-conditional ``z = mu_y + L_y eps``);
 * the gradient penalty (``gp_lambda``, ``interpolation``, ``alpha``), Eq. 7;
 * ``critic_steps`` per generator step (5 in BAGAN-GP, 1 in BAGAN);
 * the initial weights of the generator and critic (e.g. from an autoencoder);
@@ -45,9 +45,13 @@ from .objectives import get_objective
 from .penalties import ALPHAS, INTERPOLATIONS, gradient_penalty
 
 
-def normal_latents(batch_size, labels, latent_dim, seed):
-    """z ~ N(0, I): the default latent sampler (``labels`` unused)."""
-    return keras.random.normal((batch_size, latent_dim), seed=seed)
+def normal_latents(noise, labels):
+    """z = eps ~ N(0, I): the default latent sampler (``labels`` unused).
+
+    A latent sampler maps standard normal noise (and the labels) to latents, so
+    the same fixed noise can show every class (the Eq. 16 grid).
+    """
+    return noise
 
 
 FAKE_SHARES = ("batch", "class")
@@ -139,6 +143,17 @@ class AdversarialTrainer(keras.Model):
     def generate(self, z, labels, training=False):
         return self.generator([z, labels] if self.labelled_networks else z, training=training)
 
+    def draw_latents(self, n, labels):
+        """Latents for ``n`` fakes of the given labels, from the trainer's seed generator."""
+        noise = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        return self.latent_sampler(noise, labels)
+
+    def images_from_noise(self, noise, labels, training=False):
+        """``G(z)`` for given noise ``eps`` (through the latent sampler) and labels: Eq. 16 grids, evaluation."""
+        labels = None if labels is None else ops.cast(labels, "int32")
+        return self.generate(self.latent_sampler(ops.convert_to_tensor(noise, "float32"), labels), labels,
+                             training=training)
+
     def score(self, images, labels, training=True):
         return self.critic([images, labels] if self.labelled_networks else images, training=training)
 
@@ -185,7 +200,7 @@ class AdversarialTrainer(keras.Model):
         batch = ops.shape(x_real)[0]
         n_fakes = self.fakes_per_batch(batch)
         y_fake = self.sample_labels(n_fakes, y_real)
-        z = self.latent_sampler(n_fakes, y_fake, self.latent_dim, self.seed_generator)
+        z = self.draw_latents(n_fakes, y_fake)
         x_fake = self.generate(z, y_fake, training=True)  # outside the tape: no gradient into G here
         y_wrong = (keras.random.randint((batch,), 0, self.n_classes, seed=self.seed_generator, dtype="int32")
                    if self.wrong_labels else None)
@@ -213,7 +228,7 @@ class AdversarialTrainer(keras.Model):
     def generator_step(self, batch, y_real):
         """One generator update (Eq. 3, 9, 13 or 15, by objective)."""
         y_fake = self.sample_labels(batch, y_real)
-        z = self.latent_sampler(batch, y_fake, self.latent_dim, self.seed_generator)
+        z = self.draw_latents(batch, y_fake)
         with _tape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
             loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)

@@ -159,7 +159,7 @@ def _entry_arrays(i: int, entry: SweepEntry) -> dict:
 
 
 def _save(path: Path, sweep: Sweep, config: dict) -> None:
-    from .outputs import _atomic_write
+    from .outputs import atomic_write
 
     arrays = {}
     for i, value in enumerate(sweep.values):
@@ -168,7 +168,7 @@ def _save(path: Path, sweep: Sweep, config: dict) -> None:
             "interpolation": [sweep.entries[v].points.interpolation for v in sweep.values],
             "total_seconds": sweep.seconds}
     arrays["meta"] = np.array(json.dumps(meta))
-    _atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
+    atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
 def _load(path: Path, sweep: Sweep) -> bool:
