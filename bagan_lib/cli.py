@@ -3,6 +3,7 @@
 Commands
 --------
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
+``train``         train one model (BAGAN, cDRAGAN, BAGAN-GP v1-v3) with checkpoints; ``--resume``.
 ``data summary``  one row per class with its count in each split after a protocol.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
@@ -32,6 +33,24 @@ def _cmd_run(args) -> int:
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
                      only=args.only)
     return 0 if result.ok else 1
+
+
+def _cmd_train(args) -> int:
+    from .notebook_setup import start
+    from .training import TrainConfig, train_model
+
+    options = {k: v for k, v in dict(rate=args.rate, majority=args.majority).items() if v is not None}
+    config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
+                         seed=args.seed, protocol=args.protocol, protocol_options=options, epochs=args.epochs,
+                         gp_lambda=args.gp_lambda, latent_dim=args.latent_dim, image_size=args.image_size,
+                         critic_steps=args.critic_steps, checkpoint_every=args.checkpoint_every,
+                         jit_compile=args.xla, data_dir=args.data_dir, resume=args.resume)
+    config.resolved_profile()  # bad overrides fail before TensorFlow is imported
+    start(args.profile, seed=args.seed, out_dir=args.out)
+    result = train_model(config)
+    print(f"done: {result.timings['epochs']} epochs, {result.timings['gan_seconds']:.0f} s of GAN training; "
+          f"metrics, checkpoints and figures in {result.out_dir}")
+    return 0
 
 
 def _cmd_data_summary(args) -> int:
@@ -88,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only these notebooks, by number or name prefix (e.g. 00 02)")
     run.set_defaults(func=_cmd_run)
 
+    _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
+
     data = commands.add_parser("data", help="inspect datasets and imbalance protocols")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     summary = data_commands.add_parser("summary", help="images per class and split after a protocol")
@@ -112,6 +133,32 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("paths", nargs="+", help="notebooks whose '# NBVAL_CHECK_OUTPUT' outputs to record")
     record.set_defaults(func=_cmd_notebooks_record)
     return parser
+
+
+def _add_train_parser(commands, profiles, protocols) -> None:
+    from .recipes import MODEL_NAMES
+
+    train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
+    train.add_argument("--model", required=True, choices=MODEL_NAMES)
+    train.add_argument("--dataset", default="synthetic_cells",
+                       help="fashion_mnist, mnist, cifar10, digits, synthetic_cells, folder:PATH or npz:PATH")
+    train.add_argument("--profile", choices=list(profiles), help="size profile (default: $BAGAN_PROFILE or teach)")
+    train.add_argument("--out", required=True, help="output folder: checkpoints, figures, metrics.json")
+    train.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
+    train.add_argument("--epochs", type=int, help="GAN epochs (default: the profile's, per dataset)")
+    train.add_argument("--gp-lambda", type=float, help="gradient-penalty weight (default: 10; BAGAN 0)")
+    train.add_argument("--latent-dim", type=int, help="latent size (default: the profile's)")
+    train.add_argument("--image-size", type=int, help="image side: 32, 64 or 128 (default: the profile's)")
+    train.add_argument("--critic-steps", type=int, help="critic steps per generator step (default: the profile's)")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--protocol", choices=protocols,
+                       help="imbalance protocol (default: bagan_gp_paper for fashion_mnist/mnist/cifar10, else none)")
+    train.add_argument("--rate", type=float, help="capgan protocol: every minority class keeps 1/rate")
+    train.add_argument("--majority", type=int, help="capgan protocol: the class that keeps everything")
+    train.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends)")
+    train.add_argument("--xla", action="store_true", help="compile the critic step with XLA")
+    train.add_argument("--data-dir", help="folder holding the dataset files")
+    train.set_defaults(func=_cmd_train)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,38 +19,12 @@ encoder into its discriminator (REFERENCE.md, "Original BAGAN").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .autoencoder import Autoencoder
 from .errors import KitError
 from .networks import (build_bagan_discriminator, build_decoder, build_discriminator, build_embedding,
                        build_encoder, build_generator)
+from .recipes import BAGAN_ADAM, MODEL_NAMES, RECIPES, Recipe, get_recipe  # noqa: F401  (re-exported)
 from .trainer import PAPER_ADAM, AdversarialTrainer
-
-
-@dataclass(frozen=True)
-class Recipe:
-    autoencoder: str | None      # None, "unsupervised" or "supervised"
-    fake_labels: str             # "real" or "balanced"
-    wrong_labels: bool
-    reconstruction: str = "l1"   # the autoencoder's loss (BAGAN's text: L2; the BAGAN-GP code: L1)
-
-
-RECIPES = {
-    "bagan": Recipe("unsupervised", "balanced", False, reconstruction="l2"),
-    "cdragan": Recipe(None, "real", False),
-    "bagan_gp_v1": Recipe("unsupervised", "real", False),
-    "bagan_gp_v2": Recipe("unsupervised", "balanced", True),
-    "bagan_gp_v3": Recipe("supervised", "balanced", True),
-}
-MODEL_NAMES = tuple(RECIPES)
-BAGAN_ADAM = {"learning_rate": 5e-5, "beta_1": 0.5}  # REFERENCE.md, "Original BAGAN"
-
-
-def get_recipe(model: str) -> Recipe:
-    if model not in RECIPES:
-        raise KitError(f"Unknown model {model!r}.", f"choose one of {', '.join(RECIPES)}.")
-    return RECIPES[model]
 
 
 def autoencoder_kind(model: str) -> str | None:
