@@ -1,0 +1,122 @@
+"""BAGAN on the shared trainer: the (n+1)-class losses, the balanced share of fakes, class-conditional latents."""
+
+from __future__ import annotations
+
+import math
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bagan_lib import losses  # noqa: E402
+from bagan_lib.class_latents import ClassConditionalLatents, ClassGaussians, fit_class_gaussians  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.models import build_autoencoder, build_model  # noqa: E402
+
+SIZE, N, LATENT = 32, 3, 6
+
+
+def test_bagan_losses_are_the_hand_computed_cross_entropies():
+    real = np.array([[2.0, 0.0, 0.0, -1.0], [0.0, 1.0, 3.0, 0.0]], "float32")  # n = 3 classes + "fake"
+    fake = np.array([[0.0, 0.0, 0.0, 2.0], [1.0, 1.0, 1.0, 1.0]], "float32")
+    y_real, y_fake = np.array([0, 2]), np.array([1, 0])
+
+    def ce(logits, label):
+        return -(logits[label] - math.log(np.exp(logits).sum()))
+
+    real_term, fake_term = losses.bagan_discriminator_loss(real, fake, y_real)
+    np.testing.assert_allclose(float(real_term), (ce(real[0], 0) + ce(real[1], 2)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(float(fake_term), (ce(fake[0], 3) + ce(fake[1], 3)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(float(losses.bagan_generator_loss(fake, y_fake)),
+                               (ce(fake[0], 1) + ce(fake[1], 0)) / 2, rtol=1e-6)
+
+
+def test_class_gaussians_fit_and_sample_with_the_class_mean_and_covariance():
+    rng = np.random.default_rng(0)
+    cov = np.array([[2.0, 0.8], [0.8, 1.0]])
+    latents = np.concatenate([rng.multivariate_normal([3, -1], cov, 4000), rng.normal(0, 0.5, (4000, 2))])
+    labels = np.repeat([0, 1], 4000)
+    fitted = fit_class_gaussians(latents, labels, 2)
+    np.testing.assert_allclose(fitted.means[0], [3, -1], atol=0.08)
+    np.testing.assert_allclose(fitted.covariances[0], cov, atol=0.12)
+    sampler = ClassConditionalLatents(fitted)
+    eps = keras.random.normal((20000, 2), seed=1)
+    z = sampler(eps, tf.zeros(20000, tf.int32)).numpy()
+    np.testing.assert_allclose(z.mean(0), fitted.means[0], atol=0.05)
+    np.testing.assert_allclose(np.cov(z, rowvar=False), fitted.covariances[0], rtol=0.05, atol=0.03)
+
+
+def test_class_sampler_is_mean_plus_cholesky_times_noise_exactly():
+    means = np.array([[1.0, 2.0], [-1.0, 0.0]], "float32")
+    covs = np.array([np.diag([4.0, 9.0]), np.eye(2)], "float32")
+    sampler = ClassConditionalLatents(ClassGaussians(means, covs, np.array([10, 10])))
+    z = sampler(tf.constant([[1.0, 1.0], [1.0, -2.0]]), tf.constant([0, 1])).numpy()
+    jitter = 1e-3 * 6.5  # JITTER * mean variance of class 0
+    np.testing.assert_allclose(z[0], [1 + math.sqrt(4 + jitter), 2 + math.sqrt(9 + jitter)], rtol=1e-5)
+    np.testing.assert_allclose(z[1], [-1 + math.sqrt(1.001), -2 * math.sqrt(1.001)], rtol=1e-5, atol=1e-6)
+
+
+def test_a_class_with_one_image_is_refused():
+    with pytest.raises(KitError, match="Class 1 has 1 image"):
+        fit_class_gaussians(np.zeros((5, 2)), np.array([0, 0, 0, 0, 1]), 2)
+
+
+def _bagan(separated=False):
+    keras.utils.set_random_seed(0)
+    ae = build_autoencoder(supervised=False, image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT,
+                           width=0.125, reconstruction="l2")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (30, SIZE, SIZE, 1)).astype("float32")
+    y = np.arange(30) % N
+    fitted = fit_class_gaussians(ae.encoder.predict(x, verbose=0), y, N)
+    if separated:  # class latents far apart, so the decoder can tell the classes from z alone
+        fitted = ClassGaussians(3 * np.eye(N, LATENT, dtype="float32"),
+                                np.stack([0.01 * np.eye(LATENT, dtype="float32")] * N), np.full(N, 10))
+    trainer = build_model("bagan", image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT, width=0.125,
+                          autoencoder=ae, class_latents=fitted, seed=2)
+    trainer.compile()
+    return trainer, ae, x, y
+
+
+def test_bagan_is_built_from_the_autoencoder():
+    trainer, ae, _, _ = _bagan()
+    assert trainer.generator is ae.decoder and trainer.critic_steps == 1 and trainer.gp_lambda == 0
+    for i in range(3):
+        for a, b in zip(ae.encoder.get_layer(f"enc_conv{i}").get_weights(),
+                        trainer.critic.get_layer(f"disc_conv{i}").get_weights()):
+            np.testing.assert_array_equal(a, b)
+    assert trainer.critic.output.shape[-1] == N + 1
+    assert float(trainer.d_optimizer.learning_rate) == pytest.approx(5e-5)
+
+
+@pytest.mark.parametrize("batch, expected", [(12, 4), (13, 5), (2, 1)])
+def test_fake_share_equals_an_average_class(batch, expected):
+    trainer, *_ = _bagan()
+    assert int(trainer.fakes_per_batch(batch)) == expected == math.ceil(batch / N)
+
+
+def test_generator_steps_teach_the_critic_to_name_the_conditioned_class():
+    """After the critic has learnt the classes, generator steps alone raise D's probability of the conditioned class."""
+    trainer, _, x, y = _bagan(separated=True)
+    x = np.broadcast_to(((y - 1.0) * 0.6)[:, None, None, None], x.shape).astype("float32")  # a grey level per class
+    trainer.d_optimizer.learning_rate.assign(2e-3)
+    for _ in range(40):
+        trainer.critic_step(tf.constant(x), tf.constant(y, tf.int32))
+    trainer.g_optimizer.learning_rate.assign(2e-3)
+    labels = tf.constant(np.arange(48) % N, tf.int32)
+    noise = keras.random.normal((48, LATENT), seed=7)
+
+    def conditioned_probability():
+        # batch statistics in the decoder's BatchNorm, as in the steps (moving averages lag after 30 steps)
+        probs = tf.nn.softmax(trainer.critic(trainer.images_from_noise(noise, labels, training=True)))
+        return float(tf.reduce_mean(tf.gather(probs, labels, batch_dims=1)))
+
+    before = conditioned_probability()
+    for _ in range(30):
+        trainer.generator_step(48, None)
+    after = conditioned_probability()
+    assert after > 2 * before, (before, after)
