@@ -62,6 +62,7 @@ class TrainConfig:
     jit_compile: bool = False
     data_dir: str | None = None
     resume: bool = False
+    autoencoder_path: str | None = None  # start from this saved autoencoder instead of training one
 
     def resolved_profile(self):
         from .profiles import get_profile
@@ -154,10 +155,16 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, path:
                            n_classes=data.n_classes, latent_dim=profile.latent_dim, width=profile.width,
                            reconstruction=default_reconstruction(config.model))
     ae.compile()
-    if config.resume and path.is_file():
-        restore_state(path, model_state(ae))
+    source = Path(config.autoencoder_path) if config.autoencoder_path else (path if config.resume else None)
+    if config.autoencoder_path and not source.is_file():
+        raise KitError(f"No saved autoencoder at {source}.",
+                       "pass the checkpoints/autoencoder.npz of an earlier run, or leave autoencoder_path unset.")
+    if source is not None and source.is_file():
+        restore_state(source, model_state(ae))
+        if source != path:
+            save_state(path, model_state(ae), {"copied_from": str(source)})  # so --resume needs nothing else
         if verbose:
-            print(f"autoencoder: reloaded from {path}", flush=True)
+            print(f"autoencoder: reloaded from {source}", flush=True)
         return ae
     steps = _steps_per_epoch(profile, len(data.y))
     batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,

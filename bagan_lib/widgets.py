@@ -24,7 +24,6 @@ scale (a factor of about 3 per step) plus the zero.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import numpy as np
 
 from . import __version__, toy2d
 from .errors import KitError
+from .sweep_cache import cache_key, code_fingerprint
 
 PARAMS = ("gp_lambda", "latent_dim")
 PARAM_LABELS = {"gp_lambda": "λ", "latent_dim": "latent dim"}
@@ -134,22 +134,11 @@ class Sweep:
 
 def _code_fingerprint() -> str:
     """A hash of the source of every module a sweep run goes through, so a code change retrains."""
-    import importlib
-
-    digest = hashlib.sha256()
-    for name in ("toy2d", "trainer", "objectives", "losses", "penalties", "widgets"):
-        module = importlib.import_module(f"bagan_lib.{name}")
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()[:16]
+    return code_fingerprint(("toy2d", "trainer", "objectives", "losses", "penalties", "widgets"))
 
 
 def _frozen(settings: dict) -> tuple:
     return tuple(sorted((k, float(v) if isinstance(v, (int, float)) else v) for k, v in settings.items()))
-
-
-def _cache_key(config: dict) -> str:
-    blob = json.dumps(config, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def _entry_arrays(i: int, entry: SweepEntry) -> dict:
@@ -226,7 +215,7 @@ def sweep_cache_path(cache_dir, method: str, param: str, values, *, steps: int, 
     """The file a sweep with these settings is stored in: ``sweep-<method>-<param>-<hash>.npz``."""
     _, _, config = _sweep_config(method, param, values, steps=steps, seed=seed, gp_lambda=gp_lambda,
                                  latent_dim=latent_dim, batch_size=batch_size, width=width)
-    return Path(cache_dir) / f"sweep-{method}-{param}-{_cache_key(config)}.npz"
+    return Path(cache_dir) / f"sweep-{method}-{param}-{cache_key(config)}.npz"
 
 
 def precompute_sweep(method: str, param: str, values, *, steps: int, seed: int = 0, gp_lambda: float = 10.0,
@@ -244,7 +233,7 @@ def precompute_sweep(method: str, param: str, values, *, steps: int, seed: int =
                                           latent_dim=latent_dim, batch_size=batch_size, width=width)
     sweep = Sweep(method, param, values, fixed, int(steps), int(seed), int(batch_size), config["width"])
     if cache_dir is not None:
-        sweep.cache_path = Path(cache_dir) / f"sweep-{method}-{param}-{_cache_key(config)}.npz"
+        sweep.cache_path = Path(cache_dir) / f"sweep-{method}-{param}-{cache_key(config)}.npz"
         if sweep.cache_path.exists() and _load(sweep.cache_path, sweep):
             sweep.from_cache = True
             if verbose:
@@ -328,12 +317,17 @@ def redraw(sweep: Sweep, value, *, output=None, show: bool = False) -> dict:
 
 
 def sweep_interactive(sweep: Sweep, value=None):
-    """An :class:`ipywidgets.interactive` for a sweep: the slider, then two output areas.
+    """An :class:`ipywidgets.interactive` for a toy sweep (see :func:`interactive_figure`)."""
+    return interactive_figure(slider_for(sweep, value), lambda v, area: redraw(sweep, v, output=area))
+
+
+def interactive_figure(slider, draw):
+    """An :class:`ipywidgets.interactive`: ``slider``, then two output areas; ``draw(value, area)`` fills the second.
 
     ``children[0]`` is the slider; ``children[-2]`` the interactive's own output
     area (it shows a traceback if the callback fails); ``children[-1]`` the figure
     area, whose ``outputs`` the callback replaces with the new figure. ``result``
-    holds the last summary returned by :func:`redraw`. The callback runs once on
+    holds the last summary ``draw`` returned. The callback runs once on
     creation, with the starting value.
 
     Why a separate figure area: the figure is set as that widget's state instead
@@ -349,21 +343,25 @@ def sweep_interactive(sweep: Sweep, value=None):
     figure_area = ipywidgets.Output()
 
     def callback(value):
-        return redraw(sweep, value, output=figure_area)
+        return draw(value, figure_area)
 
-    widget = ipywidgets.interactive(callback, value=slider_for(sweep, value))
+    widget = ipywidgets.interactive(callback, value=slider)
     widget.children = (*widget.children, figure_area)
     return widget
 
 
-def show_sweep(sweep: Sweep, value=None):
-    """Build the slider, display it, and fail loudly if its first redraw failed (headless runs included)."""
+def show_interactive(widget, what: str) -> dict:
+    """Display an :func:`interactive_figure` and fail loudly if its first redraw failed; returns its summary."""
     from IPython.display import display
 
-    widget = sweep_interactive(sweep, value)
     display(widget)
     if widget.result is None:
-        raise KitError(f"The {sweep.param} slider could not draw its first figure.",
+        raise KitError(f"The {what} slider could not draw its first figure.",
                        "see the traceback in the slider's output area above.")
-    summary = {k: v for k, v in widget.result.items() if k != "figure"}
-    return widget, summary
+    return {k: v for k, v in widget.result.items() if k != "figure"}
+
+
+def show_sweep(sweep: Sweep, value=None):
+    """Build the slider, display it, and fail loudly if its first redraw failed (headless runs included)."""
+    widget = sweep_interactive(sweep, value)
+    return widget, show_interactive(widget, sweep.param)

@@ -1,0 +1,254 @@
+"""Precomputed sweeps behind the image-model sliders: latent size (notebook 05) and lambda (notebook 06).
+
+As for the toy sliders (:mod:`bagan_lib.widgets`), training is too slow for a
+slider, so one short run per value is trained once, its results are cached
+(:mod:`bagan_lib.sweep_cache`), and the slider only redraws.
+
+* :func:`latent_dim_sweep`: the supervised autoencoder (Fig. 3) at several latent
+  sizes. Per size: held-out reconstruction error (mean absolute error in [-1, 1]
+  units), the **dispersion** of the labelled latents, the silhouette score, and
+  reconstructions of one held-out image per class. Dispersion is the mean
+  distance of a latent to its class mean divided by the mean distance between
+  class means (within / between): small when the classes form tight, well-spread
+  groups.
+* :func:`lambda_sweep`: short BAGAN-GP v3 runs at several penalty weights, all
+  from the same pre-trained autoencoder and seed. Per lambda: the Eq. 16 grid,
+  the last epoch's loss terms, and the critic's gradient norms at the
+  interpolates, the quantity the penalty pulls towards 1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
+
+LATENT_DIMS = {"smoke": (4, 16), "teach": (2, 4, 8, 16, 32, 64, 128), "paper": (2, 4, 8, 16, 32, 64, 128, 256)}
+LAMBDAS = {"smoke": (0.0, 10.0), "teach": (0.0, 1.0, 10.0, 100.0), "paper": (0.0, 0.1, 1.0, 10.0, 100.0)}
+
+
+@dataclass
+class ImageSweep:
+    """One sweep: ``values`` of ``param``, per value a dict of scalars (``scores``) and of arrays (``arrays``)."""
+
+    param: str
+    values: tuple
+    scores: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    from_cache: bool = False
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame([{self.param: v, **self.scores[v]} for v in self.values])
+
+    def describe(self) -> str:
+        where = "read from the cache" if self.from_cache else f"trained in {self.seconds:.0f} s"
+        return f"{self.param} sweep over {list(self.values)}: {where}"
+
+
+def _cached(name: str, config: dict, cache_dir, param: str, values, run_one, verbose: bool) -> ImageSweep:
+    """Load the sweep from ``cache_dir`` or run ``run_one(value) -> (scores, arrays)`` for every value and store it."""
+    sweep = ImageSweep(param, tuple(values))
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"{name}-{cache_key(config)}.npz"
+        loaded = load_arrays(path) if path.exists() else None
+        if loaded is not None:
+            arrays, meta = loaded
+            for i, v in enumerate(sweep.values):
+                sweep.scores[v] = meta["scores"][i]
+                sweep.arrays[v] = {k.split("/", 1)[1]: a for k, a in arrays.items() if k.startswith(f"{i}/")}
+            sweep.seconds, sweep.from_cache = meta["seconds"], True
+            if verbose:
+                print(sweep.describe(), flush=True)
+            return sweep
+    start = time.perf_counter()
+    for v in sweep.values:
+        sweep.scores[v], sweep.arrays[v] = run_one(v)
+    sweep.seconds = time.perf_counter() - start
+    if path is not None:
+        flat = {f"{i}/{k}": a for i, v in enumerate(sweep.values) for k, a in sweep.arrays[v].items()}
+        save_arrays(path, flat, {"config": config, "scores": [sweep.scores[v] for v in sweep.values],
+                                 "seconds": sweep.seconds})
+    if verbose:
+        print(sweep.describe(), flush=True)
+    return sweep
+
+
+def dispersion(latents, labels) -> float:
+    """Mean distance to the own class mean / mean distance between class means (see the module docstring)."""
+    latents, labels = np.asarray(latents, "float64"), np.asarray(labels)
+    classes = np.unique(labels)
+    means = np.stack([latents[labels == c].mean(0) for c in classes])
+    within = np.mean([np.linalg.norm(latents[labels == c] - means[i], axis=1).mean() for i, c in enumerate(classes)])
+    gaps = [np.linalg.norm(means[i] - means[j]) for i in range(len(classes)) for j in range(i + 1, len(classes))]
+    return float(within / max(np.mean(gaps), 1e-12))
+
+
+def _held_out(data, fraction: float, seed: int):
+    from .imbalance import stratified_split
+
+    train, val = stratified_split(data.y, val_fraction=fraction, seed=seed)
+    return (data.x[train], data.y[train]), (data.x[val], data.y[val])
+
+
+def latent_dim_sweep(data, dims, *, profile, seed: int = 0, epochs: int | None = None, cache_dir=None,
+                     verbose: bool = True) -> ImageSweep:
+    """Train the supervised autoencoder at every latent size in ``dims`` (``data``: a TrainingData)."""
+    import keras
+
+    from .latent_analysis import encode, separation_score, subsample
+    from .models import build_autoencoder
+
+    epochs = epochs or profile.ae_epochs
+    (x_tr, y_tr), (x_val, y_val) = _held_out(data, 0.2, seed)
+    config = {"code": code_fingerprint(("image_sweeps", "autoencoder", "networks", "latent_analysis")),
+              "keras": keras.__version__, "dims": list(dims), "seed": seed, "epochs": epochs,
+              "width": profile.width, "batch": profile.batch_size, "n": len(data.y), "size": data.image_size,
+              "data": cache_key({"y": data.y.tolist(), "x": float(np.asarray(data.x[::97]).sum())})}
+    examples = np.array([np.flatnonzero(y_val == c)[0] for c in range(data.n_classes)])
+
+    def run_one(dim):
+        keras.utils.set_random_seed(seed)
+        ae = build_autoencoder(supervised=True, image_size=data.image_size, channels=data.channels,
+                               n_classes=data.n_classes, latent_dim=int(dim), width=profile.width)
+        ae.compile()
+        ae.fit(x_tr, y_tr, batch_size=profile.batch_size, epochs=epochs, verbose=0, shuffle=True)
+        recon = ae.predict([x_val, y_val], batch_size=256, verbose=0)
+        some = subsample(y_val, 1500, seed)
+        latents = encode(ae, x_val[some], y_val[some], kind="labelled")
+        scores = {"reconstruction error": round(float(np.mean(np.abs(recon - x_val))), 4),
+                  "dispersion": round(dispersion(latents, y_val[some]), 4),
+                  "silhouette": round(separation_score(latents, y_val[some]), 4)}
+        return scores, {"originals": x_val[examples], "reconstructions": recon[examples]}
+
+    return _cached("latent-dim", config, cache_dir, "latent_dim", dims, run_one, verbose)
+
+
+def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, cache_dir=None,
+                 verbose: bool = True) -> ImageSweep:
+    """Short BAGAN-GP v3 runs, one per lambda, all from the autoencoder saved at ``autoencoder_path``."""
+    import dataclasses
+
+    import keras
+
+    from .monitoring import one_per_class, sample_grid
+    from .penalties import gradient_penalty
+    from .training import train_model
+
+    config = {"code": code_fingerprint(("image_sweeps", "trainer", "training", "models", "penalties", "losses")),
+              "keras": keras.__version__, "lambdas": list(lambdas), "epochs": epochs,
+              "base": {k: v for k, v in base_config.as_dict().items() if k not in ("out_dir", "resume")},
+              "data": cache_key({"y": data.y.tolist(), "x": float(np.asarray(data.x[::97]).sum())})}
+    real_tiles = one_per_class(data.x, data.y, data.n_classes)
+
+    def run_one(lam):
+        run_dir = Path(cache_dir or ".") / "lambda_runs" / f"lambda_{lam:g}"
+        cfg = dataclasses.replace(base_config, model="bagan_gp_v3", gp_lambda=float(lam), epochs=epochs,
+                                  out_dir=str(run_dir), autoencoder_path=str(autoencoder_path), resume=False)
+        result = train_model(cfg, data=data, verbose=False)
+        trainer = result.trainer
+        n = min(256, len(data.y))
+        x_real, y_real = data.x[:n], data.y[:n].astype("int32")
+        x_fake = np.asarray(trainer.images_from_noise(keras.random.normal((n, trainer.latent_dim), seed=1), y_real))
+        _, norms = gradient_penalty(trainer.critic, x_real, x_fake, labels=y_real, seed=1, return_norms=True,
+                                    training=False)
+        last = result.history[-1]
+        scores = {k: round(float(last[k]), 4) for k in ("d_loss", "real", "fake", "wrong", "gp", "g_loss") if k in last}
+        norms = np.asarray(norms)
+        scores["median gradient norm"] = round(float(np.median(norms)), 3)
+        grid = sample_grid(trainer, real_tiles, n_classes=data.n_classes, latent_dim=trainer.latent_dim, rows=3,
+                           seed=base_config.seed)
+        return scores, {"grid": grid, "norms": norms}
+
+    return _cached("lambda", config, cache_dir, "gp_lambda", lambdas, run_one, verbose)
+
+
+def plot_latent_dim_entry(sweep: ImageSweep, value, class_names, *, title: str):
+    """Slider figure of notebook 05: reconstructions at ``value`` and the three curves against the latent size."""
+    import matplotlib.pyplot as plt
+
+    from .data.preprocess import to_uint8
+
+    entry, n = sweep.arrays[value], len(class_names)
+    fig = plt.figure(figsize=(max(9, 1.1 * n), 6))
+    grid = fig.add_gridspec(3, max(n, 3), height_ratios=[1, 1, 2.4])
+    for r, key in enumerate(("originals", "reconstructions")):
+        tiles = to_uint8(entry[key])
+        for c in range(n):
+            ax = fig.add_subplot(grid[r, c])
+            ax.imshow(tiles[c].squeeze(), cmap="gray" if tiles.shape[-1] == 1 else None, vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(class_names[c], fontsize=7)
+            if c == 0:
+                ax.set_ylabel(key, fontsize=7)
+    table = sweep.table()
+    for k, column in enumerate(("reconstruction error", "dispersion", "silhouette")):
+        ax = fig.add_subplot(grid[2, k * max(n, 3) // 3:(k + 1) * max(n, 3) // 3])
+        ax.plot(table["latent_dim"], table[column], marker="o")
+        ax.axvline(value, color="red", linestyle="--", lw=1)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("latent dimension")
+        ax.set_ylabel(column)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lambda_entry(sweep: ImageSweep, value, class_names, *, title: str):
+    """Slider figure of notebook 06: the Eq. 16 grid at ``value`` and the gradient norms at the interpolates."""
+    import matplotlib.pyplot as plt
+
+    entry = sweep.arrays[value]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
+    grid = entry["grid"]
+    left.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
+    tile = grid.shape[1] / len(class_names)
+    left.set_xticks([tile * (c + 0.5) for c in range(len(class_names))], class_names, rotation=45, ha="right",
+                    fontsize=7)
+    left.set_yticks([])
+    left.set_xlabel("class (row 0: real; rows 1-3: fixed noise, Eq. 16)")
+    left.set_title(f"samples, lambda = {value:g}")
+    for v in sweep.values:
+        right.hist(sweep.arrays[v]["norms"], bins=30, histtype="step", lw=2.5 if v == value else 1,
+                   label=f"lambda {v:g}")
+    right.axvline(1.0, color="black", linestyle=":")
+    right.set_xlabel("||grad D(x_hat)||_2 at interpolates")
+    right.set_ylabel("count")
+    right.set_title("critic gradient norms")
+    right.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def slider(sweep: ImageSweep, draw_figure, value=None):
+    """A slider over a sweep's values that redraws ``draw_figure(value)``; displayed, summary returned."""
+    import ipywidgets
+    import matplotlib.pyplot as plt
+
+    from .widgets import figure_output, interactive_figure, show_interactive
+
+    start = value if value in sweep.scores else sweep.values[0]
+    control = ipywidgets.SelectionSlider(options=[(f"{v:g}", v) for v in sweep.values], value=start,
+                                         description=sweep.param, continuous_update=False,
+                                         layout=ipywidgets.Layout(width="480px"),
+                                         style={"description_width": "80px"})
+
+    def draw(v, area):
+        fig = draw_figure(v)
+        area.outputs = (figure_output(fig),)
+        plt.close(fig)
+        return {sweep.param: v, **sweep.scores[v], "figure": fig}
+
+    widget = interactive_figure(control, draw)
+    return widget, show_interactive(widget, sweep.param)
