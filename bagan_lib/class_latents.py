@@ -93,3 +93,22 @@ class ClassConditionalLatents:
                            "use it with a model that has classes (n_classes=...).")
         labels = ops.cast(labels, "int32")
         return ops.take(self.means, labels, axis=0) + ops.einsum("bij,bj->bi", ops.take(self.factors, labels, axis=0), eps)
+
+
+def sampling_check(gaussians: ClassGaussians, class_names, *, n_per_class: int = 4000, seed: int = 0):
+    """Per class: draw ``n_per_class`` latents and compare their mean and covariance with the fitted ones.
+
+    Errors are relative: ``|mean_hat - mu| / sqrt(tr Sigma)`` and ``||Sigma_hat - Sigma||_F / ||Sigma||_F``;
+    both shrink like ``1 / sqrt(n_per_class)``.
+    """
+    import pandas as pd
+
+    rows = []
+    for c, name in enumerate(class_names):
+        z = gaussians.sample(np.full(n_per_class, c), seed=seed + c)
+        mu, cov = gaussians.means[c], gaussians.covariances[c]
+        rows.append({"class": c, "name": name, "images": int(gaussians.counts[c]),
+                     "mean error": round(float(np.linalg.norm(z.mean(0) - mu) / np.sqrt(np.trace(cov))), 4),
+                     "covariance error": round(float(np.linalg.norm(np.cov(z, rowvar=False) - cov)
+                                                     / np.linalg.norm(cov)), 4)})
+    return pd.DataFrame(rows)

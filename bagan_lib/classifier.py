@@ -160,6 +160,19 @@ def quality_table(classifier: Classifier, results: dict, *, real_images, real_la
     return table
 
 
+# per profile: (real training images per class, epochs); smoke only checks that the code runs
+BUDGETS = {"smoke": (64, 2), "teach": (2000, 6), "paper": (None, 10)}
+
+
+def for_profile(dataset: str, profile, *, image_size: int, seed: int = 0, data_dir=None, cache_dir=None,
+                verbose: bool = True) -> "ReferenceClassifier":
+    """:func:`reference_classifier` with the training budget of ``profile`` (see ``BUDGETS``)."""
+    per_class, epochs = BUDGETS.get(profile.name, BUDGETS["teach"])
+    return reference_classifier(dataset, image_size=image_size, seed=seed, max_per_class=per_class,
+                                max_test_per_class=None if per_class is None else max(50, per_class // 4),
+                                epochs=epochs, data_dir=data_dir, cache_dir=cache_dir, verbose=verbose)
+
+
 @dataclass
 class ReferenceClassifier:
     """The classifier of a dataset with the held-out real images it is checked on."""

@@ -113,6 +113,14 @@ class TrainingResult:
     def series(self, name: str) -> list:
         return [row.get(name, math.nan) for row in self.history]
 
+    def sample_grid(self, rows: int = 6, seed: int | None = None) -> np.ndarray:
+        """The Eq. 16 grid of the trained generator: row 0 real images, rows 1.. fixed noise for every class."""
+        from .monitoring import one_per_class, sample_grid
+
+        return sample_grid(self.trainer, one_per_class(self.data.x, self.data.y, self.data.n_classes),
+                           n_classes=self.data.n_classes, latent_dim=self.trainer.latent_dim, rows=rows,
+                           seed=self.config.seed if seed is None else seed)
+
 
 def load_training_data(config: TrainConfig, profile) -> TrainingData:
     """Dataset -> imbalance protocol -> per-class cap of the profile -> images in [-1, 1] at the profile's size."""

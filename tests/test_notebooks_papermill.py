@@ -25,6 +25,9 @@ EXPECTED = {
     "03_dragan": ({"interpolation_schemes", "snapshots_side_by_side", "coverage_over_steps", "critic_landscapes",
                    "gradient_norms", "sweep_lambda", "sweep_latent_dim"},
                   {"coverage_over_steps", "coverage", "sweep_lambda", "sweep_latent_dim"}),
+    "04_bagan": ({"class_counts", "critic_batch", "bagan_grid", "bagan_losses", "quality_fashion_mnist",
+                  "class_gaussians", "overlap_matrix", "bagan_grid_cells"},
+                 {"latent_generator_check", "quality_fashion_mnist", "quality_synthetic_cells"}),
 }
 
 
