@@ -19,6 +19,8 @@ import sys
 
 from .errors import KitError
 
+DATA_DIR_HELP = "folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)"
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one ``error:`` line (exit 2) like every other input error."""
@@ -39,17 +41,21 @@ def _cmd_train(args) -> int:
     from .notebook_setup import start
     from .training import TrainConfig, train_model
 
-    options = {k: v for k, v in dict(rate=args.rate, majority=args.majority).items() if v is not None}
+    options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
     config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
-                         seed=args.seed, protocol=args.protocol, protocol_options=options, epochs=args.epochs,
-                         gp_lambda=args.gp_lambda, latent_dim=args.latent_dim, image_size=args.image_size,
-                         critic_steps=args.critic_steps, checkpoint_every=args.checkpoint_every,
-                         jit_compile=args.xla, data_dir=args.data_dir, resume=args.resume)
-    config.resolved_profile()  # bad overrides fail before TensorFlow is imported
-    start(args.profile, seed=args.seed, out_dir=args.out)
+                         seed=args.seed, protocol=args.protocol,
+                         protocol_options={k: v for k, v in options.items() if v is not None},
+                         epochs=args.epochs, ae_epochs=args.ae_epochs, gp_lambda=args.gp_lambda,
+                         learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
+                         critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
+                         checkpoint_every=args.checkpoint_every, jit_compile=args.xla, data_dir=args.data_dir,
+                         resume=args.resume, overwrite=args.overwrite)
+    config.resolved_profile()  # bad settings fail before TensorFlow is imported
+    config.check()
+    start(args.profile, seed=args.seed)
     result = train_model(config)
-    print(f"done: {result.timings['epochs']} epochs, {result.timings['gan_seconds']:.0f} s of GAN training; "
-          f"metrics, checkpoints and figures in {result.out_dir}")
+    print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "
+          f"checkpoints/ and figures in {result.out_dir}", flush=True)
     return 0
 
 
@@ -115,13 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--dataset", required=True, help="fashion_mnist, mnist, cifar10, digits, "
                          "synthetic_cells, folder:PATH or npz:PATH")
     summary.add_argument("--protocol", default="none", choices=PROTOCOL_NAMES)
-    summary.add_argument("--rate", type=float, help="capgan: every minority class keeps 1/rate")
-    summary.add_argument("--majority", type=int, help="capgan: the class that keeps everything (default 0)")
-    summary.add_argument("--pruned-class", type=int, help="bagan_prune: the class to prune")
-    summary.add_argument("--fraction", type=float,
-                         help="bagan_prune: pruned class size as a fraction of the largest other class")
+    _add_protocol_options(summary)
     summary.add_argument("--seed", type=int, default=42)
-    summary.add_argument("--data-dir", help="folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)")
+    summary.add_argument("--data-dir", help=DATA_DIR_HELP)
     summary.set_defaults(func=_cmd_data_summary)
 
     notebooks = commands.add_parser("notebooks", help="maintain the kit's notebooks")
@@ -135,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_protocol_options(parser) -> None:
+    parser.add_argument("--rate", type=float, help="capgan: every minority class keeps 1/rate")
+    parser.add_argument("--majority", type=int, help="capgan: the class that keeps everything (default 0)")
+    parser.add_argument("--pruned-class", type=int, help="bagan_prune: the class to prune")
+    parser.add_argument("--fraction", type=float,
+                        help="bagan_prune: pruned class size as a fraction of the largest other class")
+
+
 def _add_train_parser(commands, profiles, protocols) -> None:
     from .recipes import MODEL_NAMES
 
@@ -144,20 +154,24 @@ def _add_train_parser(commands, profiles, protocols) -> None:
                        help="fashion_mnist, mnist, cifar10, digits, synthetic_cells, folder:PATH or npz:PATH")
     train.add_argument("--profile", choices=list(profiles), help="size profile (default: $BAGAN_PROFILE or teach)")
     train.add_argument("--out", required=True, help="output folder: checkpoints, figures, metrics.json")
-    train.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
+    train.add_argument("--resume", action="store_true", help="continue the run whose checkpoints are in --out")
+    train.add_argument("--overwrite", action="store_true", help="delete a run already in --out and start again")
     train.add_argument("--epochs", type=int, help="GAN epochs (default: the profile's, per dataset)")
+    train.add_argument("--ae-epochs", type=int, help="autoencoder epochs (default: the profile's)")
+    train.add_argument("--steps-per-epoch", type=int, help="at most this many steps per epoch")
     train.add_argument("--gp-lambda", type=float, help="gradient-penalty weight (default: 10; BAGAN 0)")
+    train.add_argument("--lr", type=float, help="Adam learning rate of both networks (default: 2e-4; BAGAN 5e-5)")
     train.add_argument("--latent-dim", type=int, help="latent size (default: the profile's)")
     train.add_argument("--image-size", type=int, help="image side: 32, 64 or 128 (default: the profile's)")
-    train.add_argument("--critic-steps", type=int, help="critic steps per generator step (default: the profile's)")
+    train.add_argument("--critic-steps", type=int,
+                       help="critic steps per generator step (default: the profile's; BAGAN 1)")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--protocol", choices=protocols,
                        help="imbalance protocol (default: bagan_gp_paper for fashion_mnist/mnist/cifar10, else none)")
-    train.add_argument("--rate", type=float, help="capgan protocol: every minority class keeps 1/rate")
-    train.add_argument("--majority", type=int, help="capgan protocol: the class that keeps everything")
+    _add_protocol_options(train)
     train.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends)")
     train.add_argument("--xla", action="store_true", help="compile the critic step with XLA")
-    train.add_argument("--data-dir", help="folder holding the dataset files")
+    train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
 
 

@@ -81,7 +81,7 @@ PROFILES: dict[str, Profile] = {
         ae_epochs=1, critic_steps=1, steps_per_epoch=2, max_per_class=64, eval_per_class=32,
         toy_steps=150),
     "teach": Profile(
-        name="teach", image_size=32, width=0.5, latent_dim=64, batch_size=64, epochs=8,
+        name="teach", image_size=32, width=0.5, latent_dim=64, batch_size=64, epochs=20,
         ae_epochs=4, critic_steps=2, steps_per_epoch=None, max_per_class=800, eval_per_class=200,
         toy_steps=3000),
     "paper": Profile(

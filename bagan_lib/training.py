@@ -4,21 +4,35 @@
 
     result = train_model(TrainConfig(model="bagan_gp_v3", dataset="fashion_mnist", profile="teach",
                                      out_dir="runs/v3"))
+    result.history[-1]["g_loss"], result.timings["ms_per_step"], result.sample_grid(rows=6)
 
-The output folder holds::
+The steps (BAGAN-GP paper, Fig. 1):
 
-    config.json            the resolved settings (profile values and overrides)
-    metrics.json           history per epoch (every loss term), timings, versions, the config
-    checkpoints/autoencoder.npz   the finished pre-trained autoencoder (reused on resume)
-    checkpoints/gan.npz    the full GAN state: every epoch end and every ``checkpoint_every`` steps
-    grids/grid_epoch_NNN.png, grids/training.gif   the Eq. 16 sample grid per epoch
-    loss_curves.png        the loss terms per epoch
+1. the dataset, its imbalance protocol (the paper's for fashion_mnist, mnist and
+   cifar10; none for synthetic_cells, already imbalanced like Cells), the
+   profile's cap per class, images in [-1, 1] at the profile's size (28 -> 32);
+2. the autoencoder the model starts from, pre-trained for ``ae_epochs`` (its own
+   checkpoint: a finished autoencoder is reused on resume, never retrained);
+3. BAGAN only: the class Gaussians of the encoder's latents;
+4. the adversarial training, with the callbacks of
+   :mod:`bagan_lib.training_callbacks` and the Eq. 16 grid of every epoch;
+5. ``metrics.json``, ``config.json`` and the loss curves; the folder layout is in
+   :mod:`bagan_lib.run_folder`.
 
-Resuming (``resume=True``) restores the autoencoder and the GAN state and
-continues from the saved global step; batches depend only on (seed, step), so a
-resumed run on CPU ends with the same weights as an uninterrupted one. The loss
-means logged for the epoch that was interrupted cover only its steps after the
-resume.
+**Resume.** ``resume=True`` restores the autoencoder and the GAN state and
+continues from the saved global step. Batch ``s`` depends only on (seed, s)
+(:func:`bagan_lib.input_pipeline.step_batches`) and the checkpoint holds every
+variable, so on CPU a run killed at any point and resumed ends with the same
+weights as an uninterrupted one. An interrupted epoch is finished by a first
+``fit`` over its remaining steps; the loss trackers' sums from before the
+interruption are restored, so that epoch's means cover all of its steps, as
+without the interruption (only its ``seconds`` count the time after the resume).
+Settings left at ``None`` on resume (epochs, gp_lambda, critic_steps,
+learning_rate) take the checkpoint's values; explicit ones apply from the
+resumed step on (e.g. a lower learning rate after a divergence).
+
+Runs are reproducible on CPU when :func:`bagan_lib.notebook_setup.start` ran
+first (it turns on TensorFlow's op determinism); the command line does that.
 """
 
 from __future__ import annotations
@@ -33,8 +47,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import KitError
+from .run_folder import RunFolder, check_same_run
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
+RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate")  # may change when a run is resumed
+AE_KEYS = ("image_size", "channels", "n_classes", "latent_dim", "width")  # what an autoencoder must fit
 
 
 @dataclass
@@ -43,34 +60,56 @@ class TrainConfig:
 
     model: str = "bagan_gp_v3"
     dataset: str = "synthetic_cells"
-    profile: str | None = None
+    profile: str | None = None           # None: $BAGAN_PROFILE, else "teach"
     out_dir: str = "runs/train"
     seed: int = 42
     protocol: str | None = None          # None: the paper's protocol for the dataset (fashion_mnist: table B)
     protocol_options: dict = field(default_factory=dict)   # e.g. {"rate": 10} for capgan
     epochs: int | None = None
     ae_epochs: int | None = None
-    gp_lambda: float | None = None
+    gp_lambda: float | None = None       # None: 10 for BAGAN-GP and cDRAGAN, 0 for BAGAN
+    learning_rate: float | None = None   # None: the model's Adam (2e-4; BAGAN 5e-5)
     latent_dim: int | None = None
-    critic_steps: int | None = None
+    critic_steps: int | None = None      # None: the profile's for BAGAN-GP and cDRAGAN, 1 for BAGAN
     image_size: int | None = None
     width: float | None = None
     batch_size: int | None = None
     max_per_class: int | None = None
-    steps_per_epoch: int | None = None
+    steps_per_epoch: int | None = None   # the profile's is a cap: at most one pass over the data
     checkpoint_every: int | None = None  # steps; None: at epoch ends only
     jit_compile: bool = False
     data_dir: str | None = None
+    autoencoder_path: str | None = None  # start from this saved autoencoder (another run's) instead of training one
     resume: bool = False
-    autoencoder_path: str | None = None  # start from this saved autoencoder instead of training one
+    overwrite: bool = False              # delete a run already in out_dir and start again
 
     def resolved_profile(self):
+        """The profile with this config's overrides; raises KitError on a bad value."""
         from .profiles import get_profile
 
         return get_profile(self.profile, epochs=self.epochs, ae_epochs=self.ae_epochs, latent_dim=self.latent_dim,
                            critic_steps=self.critic_steps, image_size=self.image_size, width=self.width,
                            batch_size=self.batch_size, max_per_class=self.max_per_class,
                            steps_per_epoch=self.steps_per_epoch)
+
+    def check(self) -> None:
+        """Fail early, before any data is loaded, on a setting no run could use."""
+        from .recipes import get_recipe
+
+        get_recipe(self.model)
+        if self.resume and self.overwrite:
+            raise KitError("resume and overwrite exclude each other.",
+                           "pass resume=True (--resume) to continue the run in out_dir, or overwrite=True "
+                           "(--overwrite) to delete it and start again.")
+        for name in ("checkpoint_every", "steps_per_epoch", "max_per_class"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise KitError(f"{name}={value!r} must be a positive whole number.", f"pass e.g. {name}=100.")
+        if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise KitError(f"learning_rate={self.learning_rate!r} must be a finite number > 0.",
+                           "pass e.g. learning_rate=1e-4.")
+        if self.gp_lambda is not None and not (math.isfinite(self.gp_lambda) and self.gp_lambda >= 0):
+            raise KitError(f"gp_lambda={self.gp_lambda!r} must be a finite number >= 0.", "pass e.g. gp_lambda=10.")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -100,26 +139,33 @@ class TrainingData:
 
 @dataclass
 class TrainingResult:
+    """What :func:`train_model` returns; ``history`` has one dict per epoch (every tracked term, ``seconds``)."""
+
     config: TrainConfig
     profile: object
     trainer: object
-    autoencoder: object
-    class_latents: object
+    autoencoder: object    # None for cdragan
+    class_latents: object  # BAGAN's ClassGaussians, else None
     data: TrainingData
-    history: list          # one dict per epoch: every tracked term and its seconds
-    timings: dict
-    out_dir: Path
+    history: list
+    timings: dict          # total/autoencoder/gan seconds, ms_per_step, epoch_seconds, steps_run
+    paths: dict            # config, metrics, loss_curves, checkpoints, gan, autoencoder, grids, gif
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.config.out_dir)
 
     def series(self, name: str) -> list:
+        """One tracked term per epoch (NaN where an epoch lacks it)."""
         return [row.get(name, math.nan) for row in self.history]
 
-    def sample_grid(self, rows: int = 6, seed: int | None = None) -> np.ndarray:
-        """The Eq. 16 grid of the trained generator: row 0 real images, rows 1.. fixed noise for every class."""
+    def sample_grid(self, rows: int = 4):
+        """The Eq. 16 grid of the trained generator (uint8), with the run's fixed noise seed."""
         from .monitoring import one_per_class, sample_grid
 
         return sample_grid(self.trainer, one_per_class(self.data.x, self.data.y, self.data.n_classes),
                            n_classes=self.data.n_classes, latent_dim=self.trainer.latent_dim, rows=rows,
-                           seed=self.config.seed if seed is None else seed)
+                           seed=self.config.seed)
 
 
 def load_training_data(config: TrainConfig, profile) -> TrainingData:
@@ -139,136 +185,219 @@ def load_training_data(config: TrainConfig, profile) -> TrainingData:
                         class_names=tuple(split.class_names), split=split, image_size=size)
 
 
-def _steps_per_epoch(profile, n_images: int) -> int:
-    steps = profile.steps_per_epoch or n_images // profile.batch_size
+def steps_per_epoch(profile, n_images: int) -> int:
+    """One pass over the data in whole batches, or the profile's ``steps_per_epoch`` if smaller."""
+    steps = n_images // profile.batch_size
     if steps < 1:
         raise KitError(f"{n_images} training images make no batch of {profile.batch_size}.",
                        "use a smaller batch_size or a protocol that keeps more images.")
-    return min(steps, n_images // profile.batch_size) if profile.steps_per_epoch else steps
+    return min(steps, profile.steps_per_epoch or steps)
 
 
-def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, path: Path, *, verbose: bool = True):
-    """Step 1 of BAGAN and BAGAN-GP: train (or, on resume, reload) the autoencoder the model starts from."""
+def run_identity(config: TrainConfig, profile, data: TrainingData, steps: int) -> dict:
+    """The settings that fix the data, the batches and the shapes: a resumed run must have the same."""
+    return {"model": config.model, "dataset": config.dataset, "protocol": data.split.protocol,
+            "protocol_options": config.protocol_options, "seed": config.seed, "n_train": int(len(data.y)),
+            "image_size": data.image_size, "channels": data.channels, "n_classes": data.n_classes,
+            "latent_dim": profile.latent_dim, "width": profile.width, "batch_size": profile.batch_size,
+            "steps_per_epoch": steps, "ae_epochs": profile.ae_epochs}
+
+
+def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folder: RunFolder, identity: dict,
+                         say=print):
+    """Step 1 of BAGAN and BAGAN-GP: train the autoencoder the model starts from, or reload a finished one.
+
+    It is reloaded from ``config.autoencoder_path`` when given (checked to fit),
+    and on resume from the run's own ``checkpoints/autoencoder.npz``. Returns
+    ``None`` for a model without one (cdragan).
+    """
     import keras
 
-    from .checkpoints import model_state, restore_state, save_state
+    from .checkpoints import model_state, read_meta, restore_state, save_state
     from .input_pipeline import step_batches
     from .models import autoencoder_kind, build_autoencoder, default_reconstruction
 
     kind = autoencoder_kind(config.model)
     if kind is None:
+        if config.autoencoder_path:
+            raise KitError(f"{config.model} starts from fresh networks and uses no autoencoder.",
+                           "leave autoencoder_path=None, or choose bagan or bagan_gp_v1/v2/v3.")
         return None
+    fits = {"kind": kind, "reconstruction": default_reconstruction(config.model),
+            **{k: identity[k] for k in AE_KEYS}}
     keras.utils.set_random_seed(config.seed)
     ae = build_autoencoder(supervised=kind == "supervised", image_size=data.image_size, channels=data.channels,
                            n_classes=data.n_classes, latent_dim=profile.latent_dim, width=profile.width,
-                           reconstruction=default_reconstruction(config.model))
+                           reconstruction=fits["reconstruction"])
     ae.compile()
-    source = Path(config.autoencoder_path) if config.autoencoder_path else (path if config.resume else None)
-    if config.autoencoder_path and not source.is_file():
-        raise KitError(f"No saved autoencoder at {source}.",
-                       "pass the checkpoints/autoencoder.npz of an earlier run, or leave autoencoder_path unset.")
-    if source is not None and source.is_file():
+    source = Path(config.autoencoder_path) if config.autoencoder_path else None
+    if source is None and config.resume and folder.autoencoder.is_file():
+        source = folder.autoencoder
+    if source is not None:
+        meta = read_meta(source)
+        check_same_run(meta.get("autoencoder", {}), fits, source)
+        if source == folder.autoencoder:
+            check_same_run(meta.get("run", {}), identity, source)
         restore_state(source, model_state(ae))
-        if source != path:
-            save_state(path, model_state(ae), {"copied_from": str(source)})  # so --resume needs nothing else
-        if verbose:
-            print(f"autoencoder: reloaded from {source}", flush=True)
+        say(f"autoencoder: reloaded from {source}", flush=True)
         return ae
-    steps = _steps_per_epoch(profile, len(data.y))
+    steps = identity["steps_per_epoch"]
     batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
                            seed=config.seed + 1, start_step=0, end_step=steps * profile.ae_epochs)
     start = time.perf_counter()
-    history = ae.fit(batches, epochs=profile.ae_epochs, steps_per_epoch=steps, verbose=0, shuffle=False).history
-    if verbose:
-        print(f"autoencoder ({kind}, {default_reconstruction(config.model)}): {profile.ae_epochs} epochs in "
-              f"{time.perf_counter() - start:.0f} s, reconstruction {history['reconstruction'][0]:.3f} -> "
-              f"{history['reconstruction'][-1]:.3f}", flush=True)
-    save_state(path, model_state(ae), {"reconstruction": history["reconstruction"]})
+    losses = ae.fit(batches, epochs=profile.ae_epochs, steps_per_epoch=steps, verbose=0,
+                    shuffle=False).history["reconstruction"]
+    say(f"autoencoder ({kind}, {fits['reconstruction']}): {profile.ae_epochs} epochs in "
+        f"{time.perf_counter() - start:.0f} s, reconstruction loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
+    save_state(folder.autoencoder, model_state(ae), {"autoencoder": fits, "run": identity, "reconstruction": losses})
     return ae
+
+
+def _settings(config: TrainConfig, profile, saved: dict | None) -> tuple[dict, dict]:
+    """Epochs, gp_lambda, critic_steps, learning_rate: explicit, else the checkpoint's, else the defaults.
+
+    Returns ``(settings, changed)``; ``changed`` maps a setting given explicitly
+    on resume to ``(checkpoint's value, new value)`` where they differ.
+    """
+    previous = (saved or {}).get("settings", {})
+    settings = {name: getattr(config, name) if getattr(config, name) is not None else previous.get(name)
+                for name in RESUMABLE}
+    if settings["epochs"] is None:
+        settings["epochs"] = profile.epochs_for(config.dataset)
+    if settings["critic_steps"] is None and config.model != "bagan":  # BAGAN keeps its one step
+        settings["critic_steps"] = profile.critic_steps
+    changed = {name: (previous[name], settings[name]) for name in RESUMABLE
+               if getattr(config, name) is not None and name in previous and previous[name] != settings[name]}
+    return settings, changed
+
+
+def _class_latents(config: TrainConfig, autoencoder, data: TrainingData, checkpoint: Path | None):
+    """BAGAN's class Gaussians: from the GAN checkpoint on resume, else fitted to the encoder's latents."""
+    from .checkpoints import read_constants
+    from .class_latents import ClassGaussians, encode_class_gaussians
+
+    if config.model != "bagan":
+        return None
+    if checkpoint is not None:
+        saved = read_constants(checkpoint)
+        return ClassGaussians(saved["class_means"], saved["class_covariances"], saved["class_counts"])
+    return encode_class_gaussians(autoencoder.encoder, data.x, data.y, data.n_classes)
+
+
+def _optimizers(trainer, learning_rate: float | None) -> dict:
+    import keras
+
+    if learning_rate is None:
+        return {}
+    settings = {**trainer.optimizer_defaults, "learning_rate": learning_rate}
+    return {"d_optimizer": keras.optimizers.Adam(**settings), "g_optimizer": keras.optimizers.Adam(**settings)}
 
 
 def train_model(config: TrainConfig, *, data: TrainingData | None = None, callbacks=(), verbose: bool = True,
                 grid_rows: int = 4) -> TrainingResult:
     """Train ``config.model`` end to end (see the module docstring); returns a :class:`TrainingResult`.
 
-    ``data`` may be passed to reuse already loaded images (notebooks training
-    several models on the same data); it must come from :func:`load_training_data`
-    with the same profile.
+    ``data`` may be passed to reuse images already loaded with
+    :func:`load_training_data` and the same config. ``callbacks`` run after the
+    kit's own (after the checkpoint of a step is written). ``verbose=False``
+    prints nothing; otherwise one line per epoch and a few about the stages.
+    Raises :class:`~bagan_lib.training_callbacks.TrainingDiverged` when a loss or
+    a weight becomes NaN or infinite (the last good checkpoint stays on disk).
     """
     import keras
 
     from .checkpoints import read_meta, restore_state, trainer_state
-    from .class_latents import encode_class_gaussians
     from .input_pipeline import step_batches
     from .models import build_model
     from .monitoring import SampleGrid, one_per_class
-    from .training_callbacks import Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog, StepCounter
+    from .training_callbacks import (Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog,
+                                     RestoreEpochMeans, StepCounter)
 
-    profile = config.resolved_profile()
-    out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt_dir = out / "checkpoints"
-    gan_path, ae_path = ckpt_dir / "gan.npz", ckpt_dir / "autoencoder.npz"
-    _write_json(out / "config.json", {"config": config.as_dict(), "profile": profile.as_dict()})
-    data = data or load_training_data(config, profile)
-    epochs = profile.epochs_for(config.dataset) if config.epochs is None else config.epochs
-    steps = _steps_per_epoch(profile, len(data.y))
+    say = print if verbose else _quiet
     start_time = time.perf_counter()
+    profile = config.resolved_profile()
+    config.check()
+    folder = RunFolder(Path(config.out_dir))
+    folder.check(resume=config.resume, overwrite=config.overwrite)
+    saved = read_meta(folder.gan) if config.resume and folder.gan.is_file() else None
+    if config.resume and saved is None:
+        say(f"resume: no GAN checkpoint in {folder.checkpoints}; starting at step 0", flush=True)
+    settings, changed = _settings(config, profile, saved)
+    data = load_training_data(config, profile) if data is None else data
+    steps = steps_per_epoch(profile, len(data.y))
+    identity = run_identity(config, profile, data, steps)
+    if saved is not None:
+        check_same_run(saved.get("run", {}), identity, folder.gan)
+    folder.prepare(resume=config.resume, overwrite=config.overwrite)  # nothing is written or deleted before here
+    _write_json(folder.config, {"config": config.as_dict(), "profile": profile.as_dict(), "run": identity,
+                                "settings": settings})
+    say(f"{config.model} on {config.dataset}: {len(data.y)} images, {data.n_classes} classes, {data.image_size}px; "
+        f"{settings['epochs']} epochs x {steps} steps of {profile.batch_size}; output in {folder.root}", flush=True)
 
-    autoencoder = pretrain_autoencoder(config, profile, data, ae_path, verbose=verbose)
-    class_latents = None
-    if config.model == "bagan":
-        class_latents = encode_class_gaussians(autoencoder.encoder, data.x, data.y, data.n_classes)
+    autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)
+    ae_seconds = time.perf_counter() - start_time
+    class_latents = _class_latents(config, autoencoder, data, folder.gan if saved is not None else None)
     keras.utils.set_random_seed(config.seed + 2)
     trainer = build_model(config.model, image_size=data.image_size, channels=data.channels,
                           n_classes=data.n_classes, latent_dim=profile.latent_dim, width=profile.width,
-                          autoencoder=autoencoder, class_latents=class_latents, critic_steps=profile.critic_steps,
-                          gp_lambda=config.gp_lambda, jit_compile=config.jit_compile, seed=config.seed)
-    trainer.compile()
-
-    meta = {"global_step": 0, "history": []}
-    if config.resume and gan_path.is_file():
-        meta = restore_state(gan_path, trainer_state(trainer))
-        if verbose:
-            print(f"resumed from {gan_path} at step {meta['global_step']} (epoch {meta['global_step'] // steps + 1})",
-                  flush=True)
-    elif config.resume and verbose:
-        print(f"resume: no checkpoint in {ckpt_dir}; starting from step 0", flush=True)
-    start_step, end_step = int(meta["global_step"]), epochs * steps
+                          autoencoder=autoencoder, class_latents=class_latents,
+                          critic_steps=settings["critic_steps"], gp_lambda=settings["gp_lambda"],
+                          jit_compile=config.jit_compile, seed=config.seed)
+    trainer.compile(**_optimizers(trainer, settings["learning_rate"]))
+    start_step = 0
+    if saved is not None:
+        restore_state(folder.gan, trainer_state(trainer))
+        start_step = int(saved["global_step"])
+        if config.learning_rate is not None:  # the checkpoint restored the old rate
+            for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
+                optimizer.learning_rate.assign(config.learning_rate)
+        say(f"resumed from {folder.gan} after {_where(start_step, steps)}"
+            + "".join(f"; {k} {old} -> {new}" for k, (old, new) in changed.items()), flush=True)
+    settings.update(gp_lambda=trainer.gp_lambda, critic_steps=trainer.critic_steps,
+                    learning_rate=float(np.asarray(trainer.d_optimizer.learning_rate)))
+    epochs, end_step = settings["epochs"], settings["epochs"] * steps
 
     counter = StepCounter(start_step, steps)
-    guard = DivergenceGuard(counter, gan_path)
-    guard.last_good = start_step if gan_path.is_file() and config.resume else None
-    history = HistoryRecorder(meta.get("history"))
-    checkpointer = Checkpointer(gan_path, counter, history, guard, every=config.checkpoint_every)
-    progress = ProgressLog(epochs, steps, counter, label=config.model, print_fn=print if verbose else _quiet)
-    grid = SampleGrid(out / "grids", one_per_class(data.x, data.y, data.n_classes), n_classes=data.n_classes,
-                      latent_dim=profile.latent_dim, rows=grid_rows, seed=config.seed)
-    all_callbacks = [counter, guard, history, checkpointer, progress, grid, *callbacks]
+    guard = DivergenceGuard(counter, folder.gan, last_good=start_step if saved is not None else None)
+    history = HistoryRecorder(saved["history"] if saved is not None else None)
+    constants = None if class_latents is None else {"class_means": class_latents.means,
+                                                    "class_covariances": class_latents.covariances,
+                                                    "class_counts": class_latents.counts}
+    own = [counter, guard, history,
+           SampleGrid(folder.grids, one_per_class(data.x, data.y, data.n_classes), n_classes=data.n_classes,
+                      latent_dim=profile.latent_dim, rows=grid_rows, seed=config.seed),
+           Checkpointer(folder.gan, counter, history, guard, every=config.checkpoint_every, constants=constants,
+                        meta={"model": config.model, "run": identity, "settings": settings}),
+           ProgressLog(epochs, counter, label=config.model, print_fn=say)]
     gan_start = time.perf_counter()
-    if start_step % steps:  # finish the interrupted epoch first, then whole epochs
-        first_epoch = start_step // steps
-        rest = steps - start_step % steps
-        trainer.fit(step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
-                                 seed=config.seed, start_step=start_step, end_step=start_step + rest),
-                    epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=rest, verbose=0, shuffle=False,
-                    callbacks=all_callbacks)
-        start_step += rest
-    if start_step < end_step:
-        trainer.fit(step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
-                                 seed=config.seed, start_step=start_step, end_step=end_step),
-                    epochs=epochs, initial_epoch=start_step // steps, steps_per_epoch=steps, verbose=0, shuffle=False,
-                    callbacks=all_callbacks)
+    step = start_step
+    while step < end_step:  # at most two fits: the rest of an interrupted epoch, then whole epochs
+        epoch, done = divmod(step, steps)
+        last = epoch + 1 if done else epochs
+        batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
+                               seed=config.seed, start_step=step, end_step=last * steps)
+        trainer.fit(batches, initial_epoch=epoch, epochs=last, steps_per_epoch=steps - done, verbose=0, shuffle=False,
+                    callbacks=([RestoreEpochMeans(trainer)] if done else []) + own + list(callbacks))
+        step = last * steps
+    if start_step >= end_step:
+        say(f"nothing to train: the checkpoint is at {_where(start_step, steps)}, the run has {epochs} epochs",
+            flush=True)
     gan_seconds = time.perf_counter() - gan_start
-    steps_run = end_step - int(meta["global_step"])
-    timings = {"total_seconds": round(time.perf_counter() - start_time, 2), "gan_seconds": round(gan_seconds, 2),
-               "steps_run": steps_run, "steps_per_epoch": steps, "epochs": epochs,
-               "ms_per_step": round(1000 * gan_seconds / steps_run, 1) if steps_run else None}
+    steps_run = max(0, end_step - start_step)
+    timings = {"total_seconds": round(time.perf_counter() - start_time, 2), "autoencoder_seconds": round(ae_seconds, 2),
+               "gan_seconds": round(gan_seconds, 2), "steps_run": steps_run, "steps_per_epoch": steps,
+               "epochs": epochs, "ms_per_step": round(1000 * gan_seconds / steps_run, 1) if steps_run else None,
+               "epoch_seconds": [row["seconds"] for row in history.epochs]}
     result = TrainingResult(config=config, profile=profile, trainer=trainer, autoencoder=autoencoder,
                             class_latents=class_latents, data=data, history=history.epochs, timings=timings,
-                            out_dir=out)
-    _write_outputs(result, read_meta(gan_path) if gan_path.is_file() else {})
+                            paths=folder.paths())
+    _write_outputs(result, folder, settings, identity, final_step=max(start_step, end_step))
     return result
+
+
+def _where(step: int, steps: int) -> str:
+    epoch, done = divmod(step, steps)
+    return f"step {step} (epoch {epoch}{f' + {done} of {steps} steps' if done else ''})"
 
 
 def _quiet(*args, **kwargs):
@@ -281,26 +410,53 @@ def _write_json(path: Path, payload: dict) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2, default=str))
 
 
-def _write_outputs(result: TrainingResult, checkpoint_meta: dict) -> None:
+def _write_outputs(result: TrainingResult, folder: RunFolder, settings: dict, identity: dict, final_step: int):
     """metrics.json and the loss-curves figure."""
     import platform
 
     import keras
+    import matplotlib.pyplot as plt
     import tensorflow as tf
 
     from .outputs import save_figure
-    from .training_plots import plot_loss_curves
+    from .training_plots import TERM_LABELS, plot_loss_curves
 
-    counts = result.data.counts()
-    _write_json(result.out_dir / "metrics.json", {
+    terms = [k for k in TERM_LABELS if result.history and k in result.history[0]]
+    _write_json(folder.metrics, {
         "model": result.config.model, "dataset": result.config.dataset, "seed": result.config.seed,
+        "terms": {k: TERM_LABELS[k] for k in terms}, "history": result.history, "timings": result.timings,
+        "final_step": final_step, "settings": settings, "run": identity,
+        "train_counts": dict(zip(result.data.class_names, result.data.counts().tolist())),
         "config": result.config.as_dict(), "profile": result.profile.as_dict(),
-        "train_counts": {name: int(c) for name, c in zip(result.data.class_names, counts)},
-        "history": result.history, "timings": result.timings,
-        "final_step": checkpoint_meta.get("global_step"),
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "paths": {k: str(v) for k, v in result.paths.items()},
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+                     "numpy": np.__version__},
     })
     if result.history:
         fig = plot_loss_curves(result.history, title=f"{result.config.model} on {result.config.dataset}: "
                                                      "loss terms per epoch")
-        save_figure(fig, result.out_dir, "loss_curves")
+        save_figure(fig, folder.root, folder.loss_curves.stem)
+        plt.close(fig)
+
+
+def critic_report(result: TrainingResult, label: str, *, n: int = 256, seed: int = 0) -> dict:
+    """How sure the trained critic is that generated images are fake, with the last epoch's losses.
+
+    ``P(fake)`` is the softmax probability of the "fake" class for BAGAN's (n+1)-class
+    critic, and ``1 - sigmoid(logit)`` for the conditional critic of cDRAGAN and BAGAN-GP.
+    """
+    import keras
+    from keras import ops
+
+    trainer = result.trainer
+    labels = (np.arange(n) % result.data.n_classes).astype("int32")
+    fakes = trainer.images_from_noise(keras.random.normal((n, trainer.latent_dim), seed=seed), labels)
+    scores = trainer.score(fakes, ops.convert_to_tensor(labels), training=False)
+    if trainer.labelled_networks:
+        p_fake = 1.0 - ops.sigmoid(ops.reshape(scores, (-1,)))
+    else:
+        p_fake = ops.softmax(scores, axis=-1)[:, -1]
+    last = result.history[-1]
+    return {"run": label, "critic steps": trainer.critic_steps, "generator steps": result.timings["steps_run"],
+            "d_loss": round(last["d_loss"], 3), "g_loss": round(last["g_loss"], 3),
+            "critic's P(fake) on fakes": round(float(ops.mean(p_fake)), 3)}

@@ -13,7 +13,7 @@ from PIL import Image  # noqa: E402
 
 from bagan_lib.data.preprocess import to_model_range  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.input_pipeline import cap_per_class, image_dataset  # noqa: E402
+from bagan_lib.input_pipeline import cap_per_class, epoch_order, image_dataset, step_batches  # noqa: E402
 from bagan_lib.monitoring import SampleGrid, one_per_class, sample_grid  # noqa: E402
 
 
@@ -33,6 +33,25 @@ def test_image_dataset_batches():
     assert values.min() >= -1 and values.max() <= 1
     with pytest.raises(KitError, match="smaller batch_size"):
         image_dataset(x[:8], y[:8], image_size=32, batch_size=16)
+
+
+def test_batch_of_a_step_depends_only_on_seed_and_step():
+    x = np.arange(50, dtype="float32").reshape(50, 1, 1, 1)  # image i holds the value i
+    y = np.arange(50) % 5
+    settings = dict(batch_size=8, steps_per_epoch=6, seed=11)
+    whole = [(b[0].numpy().ravel(), b[1].numpy()) for b in step_batches(x, y, start_step=0, end_step=20, **settings)]
+    later = [(b[0].numpy().ravel(), b[1].numpy()) for b in step_batches(x, y, start_step=9, end_step=20, **settings)]
+    assert len(whole) == 20 and len(later) == 11
+    for (xa, ya), (xb, yb) in zip(whole[9:], later):  # a run resumed at step 9 sees the same batches
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    for epoch in range(3):  # epoch e: the first 6 x 8 images of the permutation drawn from (seed, e)
+        images = np.concatenate([xa for xa, _ in whole[6 * epoch:6 * epoch + 6]]).astype(int)
+        np.testing.assert_array_equal(images, epoch_order(50, epoch, 11)[:48])
+        np.testing.assert_array_equal(np.concatenate([ya for _, ya in whole[6 * epoch:6 * epoch + 6]]), images % 5)
+    assert not np.array_equal(epoch_order(50, 0, 11), epoch_order(50, 1, 11))  # reshuffled every epoch
+    with pytest.raises(KitError, match="lower steps_per_epoch"):
+        step_batches(x, y, batch_size=8, steps_per_epoch=7, seed=0, start_step=0, end_step=1)
 
 
 class LabelBlindGenerator(keras.Model):
@@ -59,11 +78,8 @@ def test_sample_grid_callback_writes_pngs_and_gif(tmp_path):
     x = np.zeros((6, 4, 4, 1), np.uint8)
     real = to_model_range(one_per_class(x, np.array([0, 1, 2, 0, 1, 2]), 3))
 
-    class Holder:
-        generator = LabelBlindGenerator()
-
     callback = SampleGrid(tmp_path, real, n_classes=3, latent_dim=4, rows=2)
-    callback.set_model(Holder())
+    callback.set_model(LabelBlindGenerator())
     for epoch in range(2):
         callback.on_epoch_end(epoch)
     callback.on_train_end()

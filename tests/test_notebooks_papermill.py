@@ -28,6 +28,11 @@ EXPECTED = {
     "04_bagan": ({"class_counts", "critic_batch", "bagan_grid", "bagan_losses", "quality_fashion_mnist",
                   "class_gaussians", "overlap_matrix", "bagan_grid_cells"},
                  {"latent_generator_check", "quality_fashion_mnist", "quality_synthetic_cells"}),
+    "05_supervised_autoencoder": ({"reconstructions", "tsne_latents", "sweep_latent_dim"},
+                                  {"separation", "sweep_latent_dim"}),
+    "06_bagan_gp": ({"grid_cdragan", "grid_bagan_gp_v1", "grid_bagan_gp_v2", "grid_bagan_gp_v3", "losses_d_loss",
+                     "losses_g_loss", "quality", "sweep_lambda"},
+                    {"timings", "quality", "sweep_lambda", "critic_steps"}),
 }
 
 

@@ -1,15 +1,10 @@
-"""A training run end to end: step-indexed batches, checkpoints, resume after SIGKILL, the divergence guard, the CLI."""
+"""One training run end to end, in process: results and files, resume rules, the divergence guard, progress lines."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,177 +14,139 @@ import pytest  # noqa: E402
 
 from bagan_lib import checkpoints  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.input_pipeline import step_batches  # noqa: E402
-from bagan_lib.training import TrainConfig, train_model  # noqa: E402
-from bagan_lib.training_callbacks import TrainingDiverged  # noqa: E402
+from bagan_lib.training import TrainConfig, load_training_data, train_model  # noqa: E402
+from bagan_lib.training_callbacks import ProgressLog, StepCounter, TrainingDiverged  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SMOKE = dict(dataset="synthetic_cells", profile="smoke", seed=3)
+SMOKE = dict(model="cdragan", dataset="synthetic_cells", profile="smoke", seed=3)  # 2 steps per epoch
 
 
-def test_batch_of_a_step_depends_only_on_seed_and_step():
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(50, 2, 2, 1)).astype("float32"), np.arange(50) % 5
-    settings = dict(batch_size=8, steps_per_epoch=6, seed=11)
-    whole = [b[1].numpy() for b in step_batches(x, y, start_step=0, end_step=20, **settings)]
-    later = [b[1].numpy() for b in step_batches(x, y, start_step=9, end_step=20, **settings)]
-    assert len(whole) == 20 and len(later) == 11
-    for a, b in zip(whole[9:], later):
-        np.testing.assert_array_equal(a, b)
-    epoch0 = np.concatenate(whole[:6])
-    assert len(set(epoch0.tolist())) == 5 and sorted(np.concatenate(whole[:6]).tolist()) != epoch0.tolist()
-    assert not np.array_equal(np.concatenate(whole[:6]), np.concatenate(whole[6:12]))  # reshuffled per epoch
+@pytest.fixture(scope="module")
+def cells():
+    config = TrainConfig(**SMOKE)
+    return load_training_data(config, config.resolved_profile())
 
 
-def _dense(n_in, n_out, seed):
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((n_in,)), keras.layers.Dense(n_out)])
+@pytest.fixture(scope="module")
+def finished(cells, tmp_path_factory):
+    out = tmp_path_factory.mktemp("finished")
+    return train_model(TrainConfig(**SMOKE, out_dir=str(out), epochs=2), data=cells, verbose=False)
 
 
-def test_checkpoint_round_trip_and_shape_mismatch(tmp_path):
-    source, target = _dense(3, 2, 0), _dense(3, 2, 1)
-    path = checkpoints.save_state(tmp_path / "c.npz", checkpoints.model_state(source), {"step": 7})
-    assert checkpoints.restore_state(path, checkpoints.model_state(target)) == {"step": 7}
-    for a, b in zip(source.get_weights(), target.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    wrong = _dense(4, 2, 2)
-    before = [w.copy() for w in wrong.get_weights()]
-    with pytest.raises(KitError, match=r"shape \(3, 2\).*\(4, 2\)"):
-        checkpoints.restore_state(path, checkpoints.model_state(wrong))
-    for a, b in zip(before, wrong.get_weights()):  # nothing assigned
-        np.testing.assert_array_equal(a, b)
+def _meta(out):
+    return checkpoints.read_meta(out / "checkpoints" / "gan.npz")
 
 
-def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
-    model = _dense(3, 2, 0)
-    path = checkpoints.save_state(tmp_path / "c.npz", checkpoints.model_state(model), {"step": 1})
-    original = path.read_bytes()
+def test_a_run_returns_and_writes_every_loss_term_checkpoint_and_figure(finished):
+    out = finished.out_dir
+    history = finished.history
+    assert [row["epoch"] for row in history] == [1, 2]
+    for row in history:
+        assert {"d_loss", "real", "fake", "gp", "g_loss", "seconds"} <= set(row)
+        # the critic's total is its terms plus lambda times the penalty (Eq. 12 + Eq. 7), also as epoch means
+        assert row["d_loss"] == pytest.approx(row["real"] + row["fake"] + 10 * row["gp"], rel=1e-5)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["history"] == history and set(metrics["terms"]) == {"d_loss", "real", "fake", "gp", "g_loss"}
+    assert metrics["timings"]["steps_run"] == metrics["final_step"] == 4 == _meta(out)["global_step"]
+    assert metrics["settings"] == {"epochs": 2, "gp_lambda": 10.0, "critic_steps": 1, "learning_rate": 2e-4}
+    assert metrics["run"]["latent_dim"] == 16 and metrics["versions"]["keras"] == keras.__version__
+    for name in ("config.json", "loss_curves.png", "checkpoints/gan.npz", "grids/grid_epoch_001.png",
+                 "grids/grid_epoch_002.png", "grids/training.gif"):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoints" / "autoencoder.npz").exists()  # cdragan starts from fresh networks
+    with np.load(finished.paths["gan"]) as saved:  # the checkpoint holds the returned trainer's final weights
+        for i, v in enumerate(finished.trainer.generator.variables):
+            np.testing.assert_array_equal(saved[f"generator_{i}"], v.numpy())
+    assert finished.sample_grid(rows=2).shape == (3 * 32, 4 * 32, 3)
 
-    def crash(file, **arrays):
-        Path(file).write_bytes(b"half a file")
-        raise OSError("disk full")
 
-    monkeypatch.setattr(checkpoints.np, "savez", crash)
-    with pytest.raises(OSError, match="disk full"):
-        checkpoints.save_state(path, checkpoints.model_state(_dense(3, 2, 5)), {"step": 2})
-    assert path.read_bytes() == original and checkpoints.read_meta(path) == {"step": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]  # no temporary file left behind
+def test_a_new_run_refuses_a_folder_that_holds_one(finished):
+    before = finished.paths["gan"].read_bytes()
+    with pytest.raises(KitError, match=r"already holds a training run.*resume=True.*overwrite=True"):
+        train_model(TrainConfig(**SMOKE, out_dir=str(finished.out_dir), epochs=2), verbose=False)
+    assert finished.paths["gan"].read_bytes() == before
+
+
+def test_resume_keeps_the_checkpoint_settings_refuses_other_shapes_and_extends(finished, cells, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    again = train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True), data=cells)  # epochs: the checkpoint's
+    assert "nothing to train" in capsys.readouterr().out and again.history == finished.history
+    for a, b in zip(again.trainer.critic.variables, finished.trainer.critic.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(KitError, match=r"latent_dim 16 -> 8"):
+        train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, latent_dim=8), data=cells, verbose=False)
+    longer = train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, epochs=3), data=cells, verbose=False)
+    assert longer.history[:2] == finished.history and len(longer.history) == 3 and _meta(out)["global_step"] == 6
+    fresh = train_model(TrainConfig(**SMOKE, out_dir=str(out), overwrite=True, epochs=1), data=cells, verbose=False)
+    assert len(fresh.history) == 1 and _meta(out)["global_step"] == 2
+    assert sorted(p.name for p in (out / "grids").iterdir()) == ["grid_epoch_001.png", "training.gif"]
 
 
 class PoisonCritic(keras.callbacks.Callback):
-    """Sets one critic weight to NaN after ``after`` batches: the next step's losses are NaN."""
+    """Sets the critic's first kernel to NaN after ``after`` steps: the next step's critic losses are NaN."""
 
     def __init__(self, after):
         super().__init__()
-        self.after, self.seen = after, 0
+        self.after, self.steps = after, 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.seen += 1
-        if self.seen == self.after:
+        self.steps += 1
+        if self.steps == self.after:
             kernel = self.model.critic.trainable_variables[0]
             kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
 
 
-def test_divergence_stops_naming_step_and_term_and_keeps_last_good_checkpoint(tmp_path):
-    config = TrainConfig(model="cdragan", out_dir=str(tmp_path), epochs=3, checkpoint_every=1, **SMOKE)
-    with pytest.raises(TrainingDiverged, match=r"step 4 .*(d_loss|fake|real)=nan.*step 3\) is kept"):
-        train_model(config, callbacks=[PoisonCritic(after=3)], verbose=False)
-    meta = checkpoints.read_meta(tmp_path / "checkpoints" / "gan.npz")
-    assert meta["global_step"] == 3
+def test_a_nan_loss_stops_naming_step_and_term_and_keeps_the_last_good_checkpoint(cells, tmp_path, capsys):
+    config = TrainConfig(**SMOKE, out_dir=str(tmp_path), epochs=3, checkpoint_every=1, resume=True)
+    with pytest.raises(TrainingDiverged, match=r"step 4 \(epoch 2, step 2 of 2\).*d_loss=nan.*step 3 in .* kept"):
+        train_model(config, data=cells, callbacks=[PoisonCritic(after=3)])
+    assert "no GAN checkpoint" in capsys.readouterr().out  # resume without a checkpoint starts at step 0
+    assert _meta(tmp_path)["global_step"] == 3
     with np.load(tmp_path / "checkpoints" / "gan.npz") as saved:
         assert all(np.isfinite(saved[k]).all() for k in saved.files if k != "__meta__")
 
 
-RUN = textwrap.dedent("""
-    import sys, time, keras
-    from bagan_lib import notebook_setup
-    notebook_setup.start("smoke", seed=3, verbose=False)
-    from bagan_lib.training import TrainConfig, train_model
+class InfiniteLearningRate(keras.callbacks.Callback):
+    """Before step ``at``, sets the generator's learning rate to infinity: that step's losses are still finite."""
 
-    class Slow(keras.callbacks.Callback):  # gives the test time to kill the run mid-epoch
-        def on_train_batch_end(self, batch, logs=None):
-            time.sleep(float(sys.argv[3]))
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.steps = at, 0
 
-    train_model(TrainConfig(model="bagan_gp_v3", dataset="synthetic_cells", profile="smoke", seed=3,
-                            out_dir=sys.argv[1], epochs=4, steps_per_epoch=3, checkpoint_every=1,
-                            resume=sys.argv[2] == "resume"), callbacks=[Slow()], verbose=False)
-""")
+    def on_train_batch_begin(self, batch, logs=None):
+        self.steps += 1
+        if self.steps == self.at:
+            self.model.g_optimizer.learning_rate.assign(np.inf)
 
 
-def _run(script, out, mode, delay, **kwargs):
-    env = dict(os.environ, BAGAN_OFFLINE="1", PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.Popen([sys.executable, str(script), str(out), mode, str(delay)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+def test_non_finite_weights_after_finite_losses_are_not_checkpointed(cells, tmp_path):
+    config = TrainConfig(**SMOKE, out_dir=str(tmp_path), epochs=3, checkpoint_every=1)
+    with pytest.raises(TrainingDiverged, match=r"step 3 \(epoch 2, step 1 of 2\).*made generator:.*step 2 in"):
+        train_model(config, data=cells, callbacks=[InfiniteLearningRate(at=3)], verbose=False)
+    assert _meta(tmp_path)["global_step"] == 2
 
 
-def _final_arrays(out):
-    with np.load(Path(out) / "checkpoints" / "gan.npz") as saved:
-        return {k: saved[k] for k in saved.files if k != "__meta__"}, json.loads(str(saved["__meta__"]))["meta"]
-
-
-def test_sigkill_mid_epoch_then_resume_ends_with_the_same_weights(tmp_path):
-    """On CPU (op determinism on) a run killed mid-epoch and resumed ends bit for bit where an uninterrupted run ends.
-
-    Resumption restores every variable, both optimizers and the seed generator's
-    state, and batch ``s`` depends only on (seed, s). The one thing that differs is
-    the logged loss means of the interrupted epoch: they cover only its steps after
-    the resume.
-    """
-    script = tmp_path / "run.py"
-    script.write_text(RUN)
-    straight = _run(script, tmp_path / "straight", "fresh", 0)
-    killed = _run(script, tmp_path / "killed", "fresh", 0.4)
-    ckpt = tmp_path / "killed" / "checkpoints" / "gan.npz"
-    deadline = time.monotonic() + 120
-    step = 0
-    while time.monotonic() < deadline and killed.poll() is None:
-        if ckpt.is_file():
-            step = checkpoints.read_meta(ckpt)["global_step"]
-            if step >= 4 and step % 3:  # inside epoch 2 (3 steps per epoch)
-                break
-        time.sleep(0.05)
-    assert killed.poll() is None, "the run ended before it could be killed: " + killed.stderr.read().decode()[-2000:]
-    killed.send_signal(signal.SIGKILL)
-    killed.wait(timeout=30)
-    assert killed.returncode == -signal.SIGKILL
-    killed_at = checkpoints.read_meta(ckpt)["global_step"]
-    assert killed_at % 3 != 0, "killed mid-epoch"
-    resumed = _run(script, tmp_path / "killed", "resume", 0)
-    for proc in (resumed, straight):
-        assert proc.wait(timeout=180) == 0, proc.stderr.read().decode()[-3000:]
-    expected, expected_meta = _final_arrays(tmp_path / "straight")
-    got, got_meta = _final_arrays(tmp_path / "killed")
-    assert got_meta["global_step"] == expected_meta["global_step"] == 12
-    assert expected.keys() == got.keys()
-    for key in expected:
-        np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
-
-
-def test_train_command_writes_everything(tmp_path):
-    out = tmp_path / "run"
-    env = dict(os.environ, BAGAN_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-m", "bagan_lib", "train", "--model", "bagan", "--profile", "smoke",
-                           "--out", str(out), "--epochs", "2", "--seed", "5"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "bagan epoch 2/2" in proc.stdout and "\r" not in proc.stdout
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert [row["epoch"] for row in metrics["history"]] == [1, 2]
-    assert {"d_loss", "g_loss", "real", "fake"} <= set(metrics["history"][0])
-    assert metrics["final_step"] == 2 * metrics["timings"]["steps_per_epoch"]
-    for name in ("checkpoints/gan.npz", "checkpoints/autoencoder.npz", "grids/grid_epoch_001.png",
-                 "grids/grid_epoch_002.png", "grids/training.gif", "loss_curves.png", "config.json"):
-        assert (out / name).is_file(), name
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--model", "bagan_gp_v9", "--out", "x"], "invalid choice"),
-    (["--model", "bagan", "--out", "x", "--latent-dim", "0"], "latent_dim=0"),
-    (["--model", "bagan", "--out", "x", "--profile", "huge"], "invalid choice"),
+@pytest.mark.parametrize("change, message", [
+    (dict(model="gan"), "Unknown model"), (dict(checkpoint_every=0), "checkpoint_every=0"),
+    (dict(learning_rate=-1.0), "learning_rate=-1.0"), (dict(resume=True, overwrite=True), "exclude each other"),
 ])
-def test_train_command_rejects_bad_options(argv, message, capsys):
-    from bagan_lib.cli import main
+def test_config_errors_come_before_any_work(change, message):
+    with pytest.raises(KitError, match=message):
+        TrainConfig(**{**SMOKE, **change}).check()
 
-    assert main(["train", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and message in err and "Traceback" not in err
+
+def test_progress_lines_are_plain_and_at_most_one_per_interval():
+    lines, now = [], [0.0]
+    counter = StepCounter(start_step=0, steps_per_epoch=8)
+    log = ProgressLog(2, counter, interval=30, label="v3", print_fn=lambda text, flush: lines.append(text),
+                      clock=lambda: now[0])
+    logs = {"g_loss": 1.5, "real": 0.25, "d_loss": 2.0}
+    log.on_epoch_begin(0)
+    for batch in range(8):  # 10 s per step: a line after steps 3 and 6; step 8 ends the epoch
+        now[0] += 10
+        counter.on_train_batch_end(batch)
+        log.on_train_batch_end(batch, logs)
+    log.on_epoch_end(0, logs)
+    assert lines == ["v3 epoch 1/2 step 3/8: d_loss 2 real 0.25 g_loss 1.5 | 30 s",
+                     "v3 epoch 1/2 step 6/8: d_loss 2 real 0.25 g_loss 1.5 | 60 s",
+                     "v3 epoch 1/2: d_loss 2 real 0.25 g_loss 1.5 | 80.0 s, 10000 ms/step, about 1.3 min left"]
