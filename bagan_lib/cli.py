@@ -38,7 +38,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    from pathlib import Path
+
     from .notebook_setup import start
+    from .run_folder import RunFolder
     from .training import TrainConfig, train_model
 
     options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
@@ -52,6 +55,7 @@ def _cmd_train(args) -> int:
                          resume=args.resume, overwrite=args.overwrite)
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
     config.check()
+    RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
     start(args.profile, seed=args.seed)
     result = train_model(config)
     print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "

@@ -151,7 +151,8 @@ def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, c
     def run_one(lam):
         run_dir = Path(cache_dir or ".") / "lambda_runs" / f"lambda_{lam:g}"
         cfg = dataclasses.replace(base_config, model="bagan_gp_v3", gp_lambda=float(lam), epochs=epochs,
-                                  out_dir=str(run_dir), autoencoder_path=str(autoencoder_path), resume=False)
+                                  out_dir=str(run_dir), autoencoder_path=str(autoencoder_path), resume=False,
+                                  overwrite=True)  # a stale cache entry: train afresh
         result = train_model(cfg, data=data, verbose=False)
         trainer = result.trainer
         n = min(256, len(data.y))

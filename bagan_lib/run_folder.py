@@ -5,7 +5,8 @@
     config.json                   the resolved settings (profile values and overrides)
     metrics.json                  history per epoch (every loss term), timings, versions, the config
     loss_curves.png               the loss terms per epoch
-    checkpoints/autoencoder.npz   the finished pre-trained autoencoder (reused on resume, not retrained)
+    checkpoints/autoencoder.npz   the finished pre-trained autoencoder (or a copy of autoencoder_path),
+                                  reused on resume, never retrained
     checkpoints/gan.npz           the full GAN state: every epoch end and every ``checkpoint_every`` steps
     grids/grid_epoch_NNN.png      the Eq. 16 sample grid after every epoch
     grids/training.gif            all grids as an animation
@@ -19,51 +20,26 @@ data, the batches and the shapes (:func:`check_same_run`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import KitError
 
 
-@dataclass(frozen=True)
+LAYOUT = {"config": "config.json", "metrics": "metrics.json", "loss_curves": "loss_curves.png",
+          "checkpoints": "checkpoints", "gan": "checkpoints/gan.npz", "autoencoder": "checkpoints/autoencoder.npz",
+          "grids": "grids", "gif": "grids/training.gif"}
+
+
 class RunFolder:
-    root: Path
+    """The paths of a run's files (``folder.gan``, ``folder.metrics``, ... as in :data:`LAYOUT`) and its rules."""
 
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / "metrics.json"
-
-    @property
-    def loss_curves(self) -> Path:
-        return self.root / "loss_curves.png"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def gan(self) -> Path:
-        return self.checkpoints / "gan.npz"
-
-    @property
-    def autoencoder(self) -> Path:
-        return self.checkpoints / "autoencoder.npz"
-
-    @property
-    def grids(self) -> Path:
-        return self.root / "grids"
-
-    @property
-    def gif(self) -> Path:
-        return self.grids / "training.gif"
+    def __init__(self, root):
+        self.root = Path(root)
+        for name, relative in LAYOUT.items():
+            setattr(self, name, self.root / relative)
 
     def paths(self) -> dict[str, Path]:
-        names = ("config", "metrics", "loss_curves", "checkpoints", "gan", "autoencoder", "grids", "gif")
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in LAYOUT}
 
     def existing_run(self) -> list[Path]:
         """The checkpoints of a run already in the folder."""
@@ -87,11 +63,13 @@ class RunFolder:
         self.root.mkdir(parents=True, exist_ok=True)
 
 
-def check_same_run(saved: dict, current: dict, path: Path) -> None:
-    """Raise a KitError naming every setting in ``current`` that differs from the run that wrote ``path``."""
+RESUME_FIX = ("resume with the settings of that run, or start a new run in another folder (or with overwrite=True / "
+              "--overwrite).")
+
+
+def check_same_run(saved: dict, current: dict, path: Path, fix: str = RESUME_FIX) -> None:
+    """Raise a KitError naming every setting in ``current`` that differs from what wrote ``path``."""
     current = json.loads(json.dumps(current))  # compare as stored: tuples become lists
     differ = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in current.items() if saved.get(k) != v]
     if differ:
-        raise KitError(f"{path} was written by a run with other settings: {'; '.join(differ)}.",
-                       "resume with the settings of that run, or start a new run in another folder (or with "
-                       "overwrite=True / --overwrite).")
+        raise KitError(f"{path} was written with other settings: {'; '.join(differ)}.", fix)

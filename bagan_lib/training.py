@@ -207,9 +207,10 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
                          say=print):
     """Step 1 of BAGAN and BAGAN-GP: train the autoencoder the model starts from, or reload a finished one.
 
-    It is reloaded from ``config.autoencoder_path`` when given (checked to fit),
-    and on resume from the run's own ``checkpoints/autoencoder.npz``. Returns
-    ``None`` for a model without one (cdragan).
+    It is reloaded from ``config.autoencoder_path`` when given (checked to fit;
+    a copy goes into the run's folder, so the run resumes without it), and on
+    resume from the run's own ``checkpoints/autoencoder.npz``. Returns ``None``
+    for a model without one (cdragan).
     """
     import keras
 
@@ -235,11 +236,16 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
         source = folder.autoencoder
     if source is not None:
         meta = read_meta(source)
-        check_same_run(meta.get("autoencoder", {}), fits, source)
-        if source == folder.autoencoder:
+        if source == folder.autoencoder:  # resuming this run
             check_same_run(meta.get("run", {}), identity, source)
+        check_same_run(meta.get("autoencoder", {}), fits, source,
+                       fix=f"pass the autoencoder of a {kind} {fits['reconstruction']} model with the same image "
+                       "size, latent size and width, or leave autoencoder_path=None to train one.")
         restore_state(source, model_state(ae))
-        say(f"autoencoder: reloaded from {source}", flush=True)
+        losses = meta.get("reconstruction") or [math.nan]
+        say(f"autoencoder: reloaded from {source} (final reconstruction loss {losses[-1]:.4f})", flush=True)
+        if source != folder.autoencoder:
+            save_state(folder.autoencoder, model_state(ae), {**meta, "run": identity, "copied_from": str(source)})
         return ae
     steps = identity["steps_per_epoch"]
     batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
@@ -251,6 +257,20 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
         f"{time.perf_counter() - start:.0f} s, reconstruction loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
     save_state(folder.autoencoder, model_state(ae), {"autoencoder": fits, "run": identity, "reconstruction": losses})
     return ae
+
+
+def train_autoencoder(config: TrainConfig, *, data: TrainingData | None = None, verbose: bool = True):
+    """Only step 1 of ``config.model``: its autoencoder, saved in ``config.out_dir``/checkpoints.
+
+    With ``resume=True`` a finished one in that folder is reloaded instead of
+    trained again (notebook 05 compares the two kinds of autoencoder this way).
+    """
+    profile = config.resolved_profile()
+    data = data or load_training_data(config, profile)
+    folder = RunFolder(config.out_dir)
+    folder.prepare(resume=config.resume, overwrite=config.overwrite)
+    identity = run_identity(config, profile, data, steps_per_epoch(profile, len(data.y)))
+    return pretrain_autoencoder(config, profile, data, folder, identity, print if verbose else _quiet)
 
 
 def _settings(config: TrainConfig, profile, saved: dict | None) -> tuple[dict, dict]:
@@ -304,14 +324,7 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     Raises :class:`~bagan_lib.training_callbacks.TrainingDiverged` when a loss or
     a weight becomes NaN or infinite (the last good checkpoint stays on disk).
     """
-    import keras
-
-    from .checkpoints import read_meta, restore_state, trainer_state
-    from .input_pipeline import step_batches
-    from .models import build_model
-    from .monitoring import SampleGrid, one_per_class
-    from .training_callbacks import (Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog,
-                                     RestoreEpochMeans, StepCounter)
+    from .checkpoints import read_meta
 
     say = print if verbose else _quiet
     start_time = time.perf_counter()
@@ -334,9 +347,42 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     say(f"{config.model} on {config.dataset}: {len(data.y)} images, {data.n_classes} classes, {data.image_size}px; "
         f"{settings['epochs']} epochs x {steps} steps of {profile.batch_size}; output in {folder.root}", flush=True)
 
+    ae_start = time.perf_counter()
     autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)
-    ae_seconds = time.perf_counter() - start_time
+    ae_seconds = time.perf_counter() - ae_start
     class_latents = _class_latents(config, autoencoder, data, folder.gan if saved is not None else None)
+    trainer = _build_trainer(config, profile, data, autoencoder, class_latents, settings)
+    start_step = 0
+    if saved is not None:
+        start_step = _restore(trainer, folder.gan, config.learning_rate)
+        say(f"resumed from {folder.gan} after {_where(start_step, steps)}"
+            + "".join(f"; {k} {old} -> {new}" for k, (old, new) in changed.items()), flush=True)
+    settings.update(gp_lambda=trainer.gp_lambda, critic_steps=trainer.critic_steps,
+                    learning_rate=float(f"{float(np.asarray(trainer.d_optimizer.learning_rate)):.6g}"))  # 2e-4
+    end_step = settings["epochs"] * steps
+    meta = {"model": config.model, "run": identity, "settings": settings}
+    history = _fit_steps(trainer, data, profile, folder, start_step, end_step, steps, seed=config.seed,
+                         resumed=saved, meta=meta, checkpoint_every=config.checkpoint_every, grid_rows=grid_rows,
+                         callbacks=list(callbacks), say=say)
+    gan_seconds = time.perf_counter() - ae_start - ae_seconds
+    steps_run = max(0, end_step - start_step)
+    timings = {"total_seconds": round(time.perf_counter() - start_time, 2), "autoencoder_seconds": round(ae_seconds, 2),
+               "gan_seconds": round(gan_seconds, 2), "steps_run": steps_run, "steps_per_epoch": steps,
+               "epochs": settings["epochs"], "epoch_seconds": [row["seconds"] for row in history],
+               "ms_per_step": round(1000 * gan_seconds / steps_run, 1) if steps_run else None}
+    result = TrainingResult(config=config, profile=profile, trainer=trainer, autoencoder=autoencoder,
+                            class_latents=class_latents, data=data, history=history, timings=timings,
+                            paths=folder.paths())
+    _write_outputs(result, folder, settings, identity, final_step=max(start_step, end_step))
+    return result
+
+
+def _build_trainer(config: TrainConfig, profile, data: TrainingData, autoencoder, class_latents, settings: dict):
+    """The model's compiled trainer; its fresh weights depend only on the seed."""
+    import keras
+
+    from .models import build_model
+
     keras.utils.set_random_seed(config.seed + 2)
     trainer = build_model(config.model, image_size=data.image_size, channels=data.channels,
                           n_classes=data.n_classes, latent_dim=profile.latent_dim, width=profile.width,
@@ -344,60 +390,64 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
                           critic_steps=settings["critic_steps"], gp_lambda=settings["gp_lambda"],
                           jit_compile=config.jit_compile, seed=config.seed)
     trainer.compile(**_optimizers(trainer, settings["learning_rate"]))
-    start_step = 0
-    if saved is not None:
-        restore_state(folder.gan, trainer_state(trainer))
-        start_step = int(saved["global_step"])
-        if config.learning_rate is not None:  # the checkpoint restored the old rate
-            for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
-                optimizer.learning_rate.assign(config.learning_rate)
-        say(f"resumed from {folder.gan} after {_where(start_step, steps)}"
-            + "".join(f"; {k} {old} -> {new}" for k, (old, new) in changed.items()), flush=True)
-    settings.update(gp_lambda=trainer.gp_lambda, critic_steps=trainer.critic_steps,
-                    learning_rate=float(np.asarray(trainer.d_optimizer.learning_rate)))
-    epochs, end_step = settings["epochs"], settings["epochs"] * steps
+    return trainer
 
+
+def _restore(trainer, path: Path, learning_rate: float | None) -> int:
+    """Load the GAN checkpoint into ``trainer``; an explicit ``learning_rate`` replaces the saved one."""
+    from .checkpoints import restore_state, trainer_state
+
+    meta = restore_state(path, trainer_state(trainer))
+    if learning_rate is not None:
+        for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
+            optimizer.learning_rate.assign(learning_rate)
+    return int(meta["global_step"])
+
+
+def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_step: int, end_step: int, steps: int,
+               *, seed: int, resumed: dict | None, meta: dict, checkpoint_every: int | None, grid_rows: int,
+               callbacks: list, say) -> list:
+    """``fit`` over the global steps ``start_step .. end_step - 1`` with the kit's callbacks; returns the history.
+
+    At most two fits: the rest of an interrupted epoch (its loss sums restored),
+    then whole epochs, so the epoch numbers in logs and history stay right.
+    """
+    from .input_pipeline import step_batches
+    from .monitoring import SampleGrid, one_per_class
+    from .training_callbacks import (Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog,
+                                     RestoreEpochMeans, StepCounter)
+
+    epochs = end_step // steps
     counter = StepCounter(start_step, steps)
-    guard = DivergenceGuard(counter, folder.gan, last_good=start_step if saved is not None else None)
-    history = HistoryRecorder(saved["history"] if saved is not None else None)
-    constants = None if class_latents is None else {"class_means": class_latents.means,
-                                                    "class_covariances": class_latents.covariances,
-                                                    "class_counts": class_latents.counts}
+    guard = DivergenceGuard(counter, folder.gan, last_good=start_step if resumed is not None else None)
+    history = HistoryRecorder(resumed["history"] if resumed is not None else None)
+    gaussians = getattr(trainer.latent_sampler, "gaussians", None)
+    constants = None if gaussians is None else {"class_means": gaussians.means,
+                                                "class_covariances": gaussians.covariances,
+                                                "class_counts": gaussians.counts}
     own = [counter, guard, history,
            SampleGrid(folder.grids, one_per_class(data.x, data.y, data.n_classes), n_classes=data.n_classes,
-                      latent_dim=profile.latent_dim, rows=grid_rows, seed=config.seed),
-           Checkpointer(folder.gan, counter, history, guard, every=config.checkpoint_every, constants=constants,
-                        meta={"model": config.model, "run": identity, "settings": settings}),
-           ProgressLog(epochs, counter, label=config.model, print_fn=say)]
-    gan_start = time.perf_counter()
+                      latent_dim=trainer.latent_dim, rows=grid_rows, seed=seed),
+           Checkpointer(folder.gan, counter, history, guard, every=checkpoint_every, meta=meta, constants=constants),
+           ProgressLog(epochs, counter, label=meta["model"], print_fn=say)]
     step = start_step
-    while step < end_step:  # at most two fits: the rest of an interrupted epoch, then whole epochs
+    while step < end_step:
         epoch, done = divmod(step, steps)
         last = epoch + 1 if done else epochs
-        batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,
-                               seed=config.seed, start_step=step, end_step=last * steps)
-        trainer.fit(batches, initial_epoch=epoch, epochs=last, steps_per_epoch=steps - done, verbose=0, shuffle=False,
-                    callbacks=([RestoreEpochMeans(trainer)] if done else []) + own + list(callbacks))
+        batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps, seed=seed,
+                               start_step=step, end_step=last * steps)
+        trainer.fit(batches, initial_epoch=epoch, epochs=last, steps_per_epoch=steps - done, verbose=0,
+                    shuffle=False, callbacks=([RestoreEpochMeans(trainer)] if done else []) + own + callbacks)
         step = last * steps
     if start_step >= end_step:
         say(f"nothing to train: the checkpoint is at {_where(start_step, steps)}, the run has {epochs} epochs",
             flush=True)
-    gan_seconds = time.perf_counter() - gan_start
-    steps_run = max(0, end_step - start_step)
-    timings = {"total_seconds": round(time.perf_counter() - start_time, 2), "autoencoder_seconds": round(ae_seconds, 2),
-               "gan_seconds": round(gan_seconds, 2), "steps_run": steps_run, "steps_per_epoch": steps,
-               "epochs": epochs, "ms_per_step": round(1000 * gan_seconds / steps_run, 1) if steps_run else None,
-               "epoch_seconds": [row["seconds"] for row in history.epochs]}
-    result = TrainingResult(config=config, profile=profile, trainer=trainer, autoencoder=autoencoder,
-                            class_latents=class_latents, data=data, history=history.epochs, timings=timings,
-                            paths=folder.paths())
-    _write_outputs(result, folder, settings, identity, final_step=max(start_step, end_step))
-    return result
+    return history.epochs
 
 
 def _where(step: int, steps: int) -> str:
     epoch, done = divmod(step, steps)
-    return f"step {step} (epoch {epoch}{f' + {done} of {steps} steps' if done else ''})"
+    return f"step {step} ({epoch} epochs{f' and {done} of {steps} steps' if done else ''} done)"
 
 
 def _quiet(*args, **kwargs):

@@ -1,15 +1,21 @@
-"""Figures of a training run: the loss terms per epoch."""
+"""Figures of a training run: the loss terms per epoch.
+
+The critic's terms are those of Eq. 12 (cDRAGAN, BAGAN-GP v1) or Eq. 14 (v2,
+v3: with the wrong-label term), each plus lambda times the penalty of Eq. 7, or
+BAGAN's B1; the generator's loss is Eq. 13, 15 or B2.
+"""
 
 from __future__ import annotations
 
 LOSS_GROUPS = (("critic", ("d_loss", "real", "fake", "wrong", "gp")), ("generator", ("g_loss",)))
-TERM_LABELS = {"d_loss": "critic total", "real": "real term", "fake": "fake term", "wrong": "wrong-label term",
-               "gp": "gradient penalty (before lambda)", "g_loss": "generator loss"}
+TERM_LABELS = {"d_loss": "critic total (terms + lambda x penalty)", "real": "real term", "fake": "fake term",
+               "wrong": "wrong-label term", "gp": "gradient penalty (before lambda)", "g_loss": "generator loss"}
 
 
 def plot_loss_curves(history: list[dict], *, title: str):
     """Critic terms (left) and generator loss (right) against the epoch; ``history`` is one dict per epoch."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -18,8 +24,9 @@ def plot_loss_curves(history: list[dict], *, title: str):
             if name in history[0]:
                 ax.plot(epochs, [row[name] for row in history], marker="o", ms=3, label=TERM_LABELS[name])
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("mean over the epoch's steps")
-        ax.set_title(f"{group} loss terms")
+        ax.set_title(f"{group} loss" + (" terms" if len(names) > 1 else ""))
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle(title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -128,3 +129,44 @@ def test_usage_errors(tmp_path, args, needle):
 def test_help_exits_0(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0 and "data" in result.stdout and "run" in result.stdout
+
+
+def test_train_writes_metrics_checkpoints_and_figures(tmp_path):
+    args = ("train", "--model", "bagan", "--profile", "smoke", "--out", "run", "--epochs", "2",
+            "--checkpoint-every", "1", "--seed", "5")
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "run"
+    assert "bagan epoch 1/2:" in result.stdout and "bagan epoch 2/2:" in result.stdout
+    assert "\r" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [row["epoch"] for row in metrics["history"]] == [1, 2]
+    for row in metrics["history"]:  # BAGAN: no penalty, no wrong-label term; d_loss = real + fake (B1)
+        assert set(row) == {"epoch", "d_loss", "real", "fake", "g_loss", "seconds"}
+        assert row["d_loss"] == pytest.approx(row["real"] + row["fake"], rel=1e-5)
+    assert metrics["final_step"] == 2 * metrics["timings"]["steps_per_epoch"] and metrics["seed"] == 5
+    for name in ("config.json", "loss_curves.png", "checkpoints/gan.npz", "checkpoints/autoencoder.npz",
+                 "grids/grid_epoch_001.png", "grids/grid_epoch_002.png", "grids/training.gif"):
+        assert (out / name).is_file(), name
+    with np.load(out / "checkpoints" / "gan.npz") as saved:  # BAGAN's class Gaussians travel with the state
+        assert saved["const_class_means"].shape == (4, 16)
+    again = run_cli(*args, cwd=tmp_path)  # a second run must not overwrite the first
+    assert again.returncode == 2 and again.stderr.startswith("error:") and "--resume" in again.stderr
+    assert len(again.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--model", "bagan_gp_v9"], "invalid choice"),
+    (["--model", "bagan", "--latent-dim", "0"], "latent_dim=0"),
+    (["--model", "bagan", "--checkpoint-every", "0"], "checkpoint_every=0"),
+    (["--model", "bagan", "--lr", "-1"], "learning_rate=-1.0"),
+    (["--model", "bagan", "--resume", "--overwrite"], "exclude each other"),
+    (["--model", "bagan", "--profile", "huge"], "invalid choice"),
+])
+def test_train_usage_errors_exit_2_before_any_work(tmp_path, args, needle, capsys):
+    from bagan_lib.cli import main  # in process: these fail before TensorFlow is imported or anything is written
+
+    assert main(["train", "--out", str(tmp_path / "run"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and needle in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()

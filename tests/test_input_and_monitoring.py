@@ -1,4 +1,4 @@
-"""Input pipeline (profile caps, batches in [-1, 1]) and the Eq. 16 sample grid callback."""
+"""Input pipeline (profile caps, step-indexed batches) and the Eq. 16 sample grid callback."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PIL import Image  # noqa: E402
 
 from bagan_lib.data.preprocess import to_model_range  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.input_pipeline import cap_per_class, epoch_order, image_dataset, step_batches  # noqa: E402
+from bagan_lib.input_pipeline import cap_per_class, epoch_order, step_batches  # noqa: E402
 from bagan_lib.monitoring import SampleGrid, one_per_class, sample_grid  # noqa: E402
 
 
@@ -22,17 +22,6 @@ def test_cap_per_class():
     kept = cap_per_class(y, 50, seed=1)
     assert tuple(np.bincount(y[kept])) == (50, 40, 7) and np.all(np.diff(kept) > 0)
     assert len(cap_per_class(y, None)) == len(y)
-
-
-def test_image_dataset_batches():
-    x = np.random.default_rng(0).integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
-    y = np.arange(40) % 4
-    batches = list(image_dataset(x, y, image_size=32, batch_size=16, seed=0))
-    assert len(batches) == 2 and batches[0][0].shape == (16, 32, 32, 1) and batches[0][1].dtype.name == "int32"
-    values = np.concatenate([b[0].numpy() for b in batches])
-    assert values.min() >= -1 and values.max() <= 1
-    with pytest.raises(KitError, match="smaller batch_size"):
-        image_dataset(x[:8], y[:8], image_size=32, batch_size=16)
 
 
 def test_batch_of_a_step_depends_only_on_seed_and_step():

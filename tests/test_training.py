@@ -14,7 +14,9 @@ import pytest  # noqa: E402
 
 from bagan_lib import checkpoints  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.training import TrainConfig, load_training_data, train_model  # noqa: E402
+from bagan_lib.run_folder import RunFolder  # noqa: E402
+from bagan_lib.training import (TrainConfig, load_training_data, pretrain_autoencoder, run_identity,  # noqa: E402
+                                steps_per_epoch, train_model)
 from bagan_lib.training_callbacks import ProgressLog, StepCounter, TrainingDiverged  # noqa: E402
 
 SMOKE = dict(model="cdragan", dataset="synthetic_cells", profile="smoke", seed=3)  # 2 steps per epoch
@@ -59,6 +61,17 @@ def test_a_run_returns_and_writes_every_loss_term_checkpoint_and_figure(finished
     assert finished.sample_grid(rows=2).shape == (3 * 32, 4 * 32, 3)
 
 
+def test_loss_curves_show_every_term_with_labelled_axes(finished):
+    from bagan_lib.training_plots import TERM_LABELS, plot_loss_curves
+
+    fig = plot_loss_curves(finished.history, title="cDRAGAN")
+    critic, generator = fig.axes
+    assert [line.get_label() for line in critic.get_lines()] == [TERM_LABELS[k] for k in ("d_loss", "real", "fake",
+                                                                                          "gp")]
+    np.testing.assert_array_equal(generator.get_lines()[0].get_ydata(), finished.series("g_loss"))
+    assert all(ax.get_xlabel() == "epoch" and ax.get_ylabel() and ax.get_title() for ax in fig.axes)
+
+
 def test_a_new_run_refuses_a_folder_that_holds_one(finished):
     before = finished.paths["gan"].read_bytes()
     with pytest.raises(KitError, match=r"already holds a training run.*resume=True.*overwrite=True"):
@@ -82,47 +95,61 @@ def test_resume_keeps_the_checkpoint_settings_refuses_other_shapes_and_extends(f
     assert sorted(p.name for p in (out / "grids").iterdir()) == ["grid_epoch_001.png", "training.gif"]
 
 
-class PoisonCritic(keras.callbacks.Callback):
-    """Sets the critic's first kernel to NaN after ``after`` steps: the next step's critic losses are NaN."""
+def test_a_run_can_start_from_another_runs_autoencoder(cells, tmp_path):
+    config = TrainConfig(**{**SMOKE, "model": "bagan_gp_v1"}, out_dir=str(tmp_path / "v1"))
+    profile = config.resolved_profile()
+    identity = run_identity(config, profile, cells, steps_per_epoch(profile, len(cells.y)))
+    v1 = pretrain_autoencoder(config, profile, cells, RunFolder(tmp_path / "v1"), identity, say=lambda *a, **k: None)
+    shared = tmp_path / "v1" / "checkpoints" / "autoencoder.npz"
+    v2 = train_model(TrainConfig(**{**SMOKE, "model": "bagan_gp_v2"}, out_dir=str(tmp_path / "v2"), epochs=1,
+                                 autoencoder_path=str(shared)), data=cells, verbose=False)
+    for a, b in zip(v2.autoencoder.encoder.weights, v1.encoder.weights):  # v2's critic is fresh: encoder untouched
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert checkpoints.read_meta(v2.paths["autoencoder"])["copied_from"] == str(shared)  # v2 resumes on its own
+    for model, message in (("bagan_gp_v3", r"kind 'unsupervised' -> 'supervised'"), ("cdragan", "no autoencoder")):
+        with pytest.raises(KitError, match=message):
+            train_model(TrainConfig(**{**SMOKE, "model": model}, out_dir=str(tmp_path / model),
+                                    autoencoder_path=str(shared)), data=cells, verbose=False)
 
-    def __init__(self, after):
+
+class AtStep(keras.callbacks.Callback):
+    """Calls ``action(trainer)`` once, before step ``step`` or (``before=False``) after it; steps count from 1."""
+
+    def __init__(self, step, action, before=False):
         super().__init__()
-        self.after, self.steps = after, 0
+        self.step, self.action, self.before, self.begun = step, action, before, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begun += 1
+        if self.before and self.begun == self.step:
+            self.action(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps == self.after:
-            kernel = self.model.critic.trainable_variables[0]
-            kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
+        if not self.before and self.begun == self.step:
+            self.action(self.model)
+
+
+def poison_critic(trainer):
+    """The critic's first kernel becomes NaN: the next step's critic losses are NaN."""
+    kernel = trainer.critic.trainable_variables[0]
+    kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
 
 
 def test_a_nan_loss_stops_naming_step_and_term_and_keeps_the_last_good_checkpoint(cells, tmp_path, capsys):
     config = TrainConfig(**SMOKE, out_dir=str(tmp_path), epochs=3, checkpoint_every=1, resume=True)
     with pytest.raises(TrainingDiverged, match=r"step 4 \(epoch 2, step 2 of 2\).*d_loss=nan.*step 3 in .* kept"):
-        train_model(config, data=cells, callbacks=[PoisonCritic(after=3)])
+        train_model(config, data=cells, callbacks=[AtStep(3, poison_critic)])
     assert "no GAN checkpoint" in capsys.readouterr().out  # resume without a checkpoint starts at step 0
     assert _meta(tmp_path)["global_step"] == 3
     with np.load(tmp_path / "checkpoints" / "gan.npz") as saved:
         assert all(np.isfinite(saved[k]).all() for k in saved.files if k != "__meta__")
 
 
-class InfiniteLearningRate(keras.callbacks.Callback):
-    """Before step ``at``, sets the generator's learning rate to infinity: that step's losses are still finite."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at, self.steps = at, 0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.steps += 1
-        if self.steps == self.at:
-            self.model.g_optimizer.learning_rate.assign(np.inf)
-
-
 def test_non_finite_weights_after_finite_losses_are_not_checkpointed(cells, tmp_path):
     config = TrainConfig(**SMOKE, out_dir=str(tmp_path), epochs=3, checkpoint_every=1)
+    infinite_rate = AtStep(3, lambda trainer: trainer.g_optimizer.learning_rate.assign(np.inf), before=True)
     with pytest.raises(TrainingDiverged, match=r"step 3 \(epoch 2, step 1 of 2\).*made generator:.*step 2 in"):
-        train_model(config, data=cells, callbacks=[InfiniteLearningRate(at=3)], verbose=False)
+        train_model(config, data=cells, callbacks=[infinite_rate], verbose=False)  # step 3's losses are finite
     assert _meta(tmp_path)["global_step"] == 2
 
 
@@ -133,6 +160,12 @@ def test_non_finite_weights_after_finite_losses_are_not_checkpointed(cells, tmp_
 def test_config_errors_come_before_any_work(change, message):
     with pytest.raises(KitError, match=message):
         TrainConfig(**{**SMOKE, **change}).check()
+
+
+def test_a_dataset_that_fails_to_load_leaves_no_folder(tmp_path):
+    with pytest.raises(KitError, match="imagenet"):
+        train_model(TrainConfig(**{**SMOKE, "dataset": "imagenet"}, out_dir=str(tmp_path / "run")), verbose=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_progress_lines_are_plain_and_at_most_one_per_interval():
