@@ -160,17 +160,20 @@ def quality_table(classifier: Classifier, results: dict, *, real_images, real_la
     return table
 
 
-# per profile: (real training images per class, epochs); smoke only checks that the code runs
-BUDGETS = {"smoke": (64, 2), "teach": (2000, 6), "paper": (None, 10)}
+# per profile: (real training images per class, images the training sees in all its epochs). A budget in
+# images, not epochs, so small datasets get more passes: synthetic_cells (8000 balanced images) trains 15
+# epochs and reaches 0.79 / 0.59 held-out accuracy on its minority classes ring / schizont, against 0.15 / 0.37
+# after 6 epochs; Fashion-MNIST (20000) trains 6.
+BUDGETS = {"smoke": (64, 1_000), "teach": (2000, 120_000), "paper": (None, 600_000)}
 
 
 def for_profile(dataset: str, profile, *, image_size: int, seed: int = 0, data_dir=None, cache_dir=None,
                 verbose: bool = True) -> "ReferenceClassifier":
     """:func:`reference_classifier` with the training budget of ``profile`` (see ``BUDGETS``)."""
-    per_class, epochs = BUDGETS.get(profile.name, BUDGETS["teach"])
+    per_class, images_seen = BUDGETS.get(profile.name, BUDGETS["teach"])
     return reference_classifier(dataset, image_size=image_size, seed=seed, max_per_class=per_class,
                                 max_test_per_class=None if per_class is None else max(50, per_class // 4),
-                                epochs=epochs, data_dir=data_dir, cache_dir=cache_dir, verbose=verbose)
+                                images_seen=images_seen, data_dir=data_dir, cache_dir=cache_dir, verbose=verbose)
 
 
 @dataclass
@@ -186,10 +189,13 @@ class ReferenceClassifier:
 
 
 def reference_classifier(dataset: str, *, image_size: int, seed: int = 0, max_per_class: int | None = 2000,
-                         max_test_per_class: int | None = 500, epochs: int = 6, data_dir=None, cache_dir=None,
-                         verbose: bool = True) -> ReferenceClassifier:
+                         max_test_per_class: int | None = 500, images_seen: int = 120_000, data_dir=None,
+                         cache_dir=None, verbose: bool = True) -> ReferenceClassifier:
     """The classifier for ``dataset``: trained on its whole real training split (before any imbalance protocol,
-    at most ``max_per_class`` per class), checked on its test split."""
+    at most ``max_per_class`` per class) for about ``images_seen`` images (3 to 20 epochs), checked on its
+    test split."""
+    import math
+
     from .data import load_dataset
     from .data.preprocess import prepare_images
     from .input_pipeline import cap_per_class
@@ -198,6 +204,8 @@ def reference_classifier(dataset: str, *, image_size: int, seed: int = 0, max_pe
     size = 32 if image_size == 28 else image_size
     train = cap_per_class(data.y_train, max_per_class, seed=seed)
     test = cap_per_class(data.y_test, max_test_per_class, seed=seed)
+    balanced = len(data.class_names) * int(np.bincount(data.y_train[train]).max())  # after oversampling
+    epochs = min(20, max(3, math.ceil(images_seen / balanced)))
     classifier = train_classifier(prepare_images(data.x_train[train], size), data.y_train[train],
                                   class_names=data.class_names, name=data.name, seed=seed, epochs=epochs,
                                   cache_dir=cache_dir, verbose=verbose)

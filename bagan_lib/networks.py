@@ -9,7 +9,8 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
   the latent vector, the "labelled latent" (paper Fig. 3);
 * **decoder / generator body**: Dense(4*4*256) + LeakyReLU, reshape, transposed
   convs 128/128/64 (kernel 4, stride 2, BatchNorm, LeakyReLU), a last
-  transposed conv to C channels with tanh;
+  transposed conv to C channels with tanh (the BatchNorm is synchronized across
+  devices when built under a multi-device strategy);
 * **generator** = embedding then decoder (Fig. 4);
 * **conditional discriminator**: the conv stack, flattened, multiplied with
   Embedding(n, 512) -> Dense(4*4*256) + LeakyReLU of the label, then Dense(512)
@@ -75,15 +76,23 @@ def build_encoder(image_size: int, channels: int, latent_dim: int, width: float 
 
 
 def build_decoder(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
-    """Latent vector -> image in [-1, 1] (tanh)."""
+    """Latent vector -> image in [-1, 1] (tanh).
+
+    Built inside a multi-device ``strategy.scope()``, its batch normalisation is
+    synchronized: the statistics are those of the global batch, as on one device
+    (and the replicas' moving averages stay equal).
+    """
+    from .trainer import several_replicas
+
     filters = encoder_filters(image_size, width)
+    synchronized = several_replicas()
     latent = keras.Input((latent_dim,), name="latent")
     h = _leaky(layers.Dense(BOTTOM * BOTTOM * filters[-1], name="dec_dense")(latent))
     h = layers.Reshape((BOTTOM, BOTTOM, filters[-1]))(h)
     for i, f in enumerate(reversed(filters[:-1])):
         h = layers.Conv2DTranspose(f, 4, strides=2, padding="same", kernel_initializer=conv_init(),
                                    name=f"dec_deconv{i}")(h)
-        h = _leaky(layers.BatchNormalization(name=f"dec_bn{i}")(h))
+        h = _leaky(layers.BatchNormalization(synchronized=synchronized, name=f"dec_bn{i}")(h))
     image = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
                                    kernel_initializer=conv_init(), name="dec_out")(h)
     return keras.Model(latent, image, name="decoder")

@@ -5,7 +5,7 @@ The models differ only in what :class:`AdversarialTrainer` is given:
 * ``objective``: the loss terms (:mod:`bagan_lib.objectives`);
 * ``fake_labels``: which labels the fakes are generated for: ``"real"`` (the
   batch's own labels: cDRAGAN, BAGAN-GP v1, Eq. 12-13) or ``"balanced"``
-  (uniform over the classes: BAGAN-GP v2/v3, Eq. 14-15);
+  (uniform over the classes: BAGAN, BAGAN-GP v2/v3, Eq. 14-15);
 * ``wrong_labels``: whether the critic also sees real images with uniformly
   drawn labels (the wrong-label term of Eq. 14);
 * ``latent_sampler``: how ``z`` is made from noise ``eps ~ N(0, I)`` and the labels
@@ -21,16 +21,31 @@ The models differ only in what :class:`AdversarialTrainer` is given:
 
 One training step (Keras calls :meth:`train_step` once per batch):
 
-1. ``critic_steps`` times, on the same real batch: generate fakes, score
-   real, fake and wrong-label images **in one batched critic call** (the critic
-   has no batch normalisation, so this is the same as three calls), sum the
-   objective's terms and ``gp_lambda * GP``, update the critic;
+1. ``critic_steps`` times, on the same real batch: draw labels and noise,
+   generate fakes, draw the penalty points, then update the critic: score real,
+   fake and wrong-label images **in one batched critic call** (the critic has no
+   batch normalisation, so this is the same as three calls), sum the
+   objective's terms and ``gp_lambda * GP``, apply the gradients. With
+   ``jit_compile=True`` this update (forward, penalty with its nested tape,
+   backward, optimizer) is one XLA-compiled function; the random draws stay
+   outside it, so XLA changes no random number;
 2. once: generate fakes and update the generator with the objective's
    generator loss.
 
 Every loss term is tracked with a ``keras.metrics.Mean``, so ``fit`` prints and
 logs them per epoch. All random draws come from one
 ``keras.random.SeedGenerator``: the same seed gives the same run on CPU.
+
+Several devices (``tf.distribute.MirroredStrategy``): build the networks and the
+trainer inside ``strategy.scope()`` and call ``fit`` with the *global* batch.
+Each replica scales its losses by ``1 / replicas`` so the summed gradients are
+the global batch's; it draws the global batch's random numbers and keeps its own
+slice, so the replicas together draw exactly what one device would; the penalty
+points are drawn on the gathered global batch (so DRAGAN's ``std`` is the global
+one); the trackers report the global mean. The decoder then uses synchronized
+batch normalisation (:func:`bagan_lib.networks.build_decoder`). One difference
+stays: BAGAN's ``ceil(B / n)`` fakes are counted per replica.
+tests/test_distributed.py checks a two-device run against a one-device run.
 """
 
 from __future__ import annotations
@@ -38,11 +53,12 @@ from __future__ import annotations
 from typing import Callable
 
 import keras
+import tensorflow as tf  # the trainer runs on the TensorFlow backend (GradientTape, tf.distribute)
 from keras import ops
 
 from .errors import KitError
 from .objectives import get_objective
-from .penalties import ALPHAS, INTERPOLATIONS, gradient_penalty
+from .penalties import ALPHAS, INTERPOLATIONS, gradient_penalty_at, interpolates
 
 
 def normal_latents(noise, labels):
@@ -56,6 +72,19 @@ def normal_latents(noise, labels):
 
 FAKE_SHARES = ("batch", "class")
 PAPER_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}   # BAGAN-GP, section 4
+
+
+def replica_position() -> tuple[int, object]:
+    """(number of replicas in sync, this replica's index): (1, 0) outside a multi-device strategy."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+def several_replicas() -> bool:
+    """A strategy with more than one replica is active (e.g. inside a 2-device ``strategy.scope()``)."""
+    return tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
 
 
 class AdversarialTrainer(keras.Model):
@@ -88,6 +117,10 @@ class AdversarialTrainer(keras.Model):
         if not isinstance(critic_steps, int) or critic_steps < 1 or gp_lambda < 0:
             raise KitError(f"critic_steps={critic_steps!r}, gp_lambda={gp_lambda!r}: need critic_steps >= 1 "
                            "and gp_lambda >= 0.", "use e.g. critic_steps=5, gp_lambda=10 (the paper's values).")
+        if jit_compile and several_replicas():
+            raise KitError("jit_compile=True cannot run under a multi-device strategy: TensorFlow cannot "
+                           "compile the replicas' gradient all-reduce into the XLA critic update.",
+                           "use jit_compile=False with MirroredStrategy, or one device with jit_compile=True.")
         self.generator, self.critic = generator, critic
         self.latent_dim, self.n_classes = int(latent_dim), n_classes
         self.fake_labels, self.wrong_labels = fake_labels, bool(wrong_labels)
@@ -97,11 +130,13 @@ class AdversarialTrainer(keras.Model):
         self.label_inputs, self.fake_share = bool(label_inputs), fake_share
         self.optimizer_defaults = dict(optimizer_defaults or PAPER_ADAM)
         self.jit_compile_critic = bool(jit_compile)
-        self._critic_update = None  # the compiled critic update, made on first use
+        # tf.function(jit_compile=True) of the critic update; made here so Keras does not track it as a layer
+        self._compiled_update = tf.function(self.critic_update, jit_compile=True) if jit_compile else None
         self.seed_generator = keras.random.SeedGenerator(seed)
         names = ["d_loss", "g_loss", "real", "fake"] + (["wrong"] if self.wrong_labels else [])
         names += ["gp"] if self.gp_lambda > 0 else []
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.built = True  # the networks come built; stops fit under a strategy from tracing call() on images
 
     @property
     def conditional(self) -> bool:
@@ -131,22 +166,52 @@ class AdversarialTrainer(keras.Model):
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
-    # -- pieces a subclass may override ------------------------------------------------------
+    # -- random draws ----------------------------------------------------------------------
+    def replica_draw(self, draw: Callable, n, *shape):
+        """``draw((n,) + shape)`` for this replica: its slice of the draw for all replicas' samples.
+
+        With one device this is just the draw. With R replicas every replica draws
+        the ``(R * n,) + shape`` tensor from the same seed state and keeps rows
+        ``[i * n, (i + 1) * n)``: together they hold exactly what one device would
+        have drawn for the global batch, and the seed states stay equal.
+        """
+        replicas, index = replica_position()
+        if replicas == 1:
+            return draw((n,) + shape)
+        return draw((n * replicas,) + shape)[index * n:(index + 1) * n]
+
+    def uniform_labels(self, n):
+        """``n`` labels uniform over the classes (balanced ``y_f``, ``y_wrong``)."""
+        return self.replica_draw(
+            lambda s: keras.random.randint(s, 0, self.n_classes, seed=self.seed_generator, dtype="int32"), n)
+
     def sample_labels(self, batch_size, real_labels):
         """Labels the fakes are generated for: the batch's own, or uniform over the classes."""
         if not self.conditional:
             return None
         if self.fake_labels == "real":
             return real_labels
-        return keras.random.randint((batch_size,), 0, self.n_classes, seed=self.seed_generator, dtype="int32")
-
-    def generate(self, z, labels, training=False):
-        return self.generator([z, labels] if self.labelled_networks else z, training=training)
+        return self.uniform_labels(batch_size)
 
     def draw_latents(self, n, labels):
         """Latents for ``n`` fakes of the given labels, from the trainer's seed generator."""
-        noise = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        noise = self.replica_draw(lambda s: keras.random.normal(s, seed=self.seed_generator), n, self.latent_dim)
         return self.latent_sampler(noise, labels)
+
+    def penalty_points(self, x_real, x_fake):
+        """Where the penalty is evaluated (Eq. 8 / 10), drawn on the global batch when there are replicas."""
+        settings = dict(interpolation=self.interpolation, alpha=self.alpha, seed=self.seed_generator)
+        replicas, index = replica_position()
+        if replicas == 1:
+            return interpolates(x_real, x_fake, **settings)
+        context = tf.distribute.get_replica_context()
+        n = ops.shape(x_real)[0]
+        x_hat = interpolates(context.all_gather(x_real, axis=0), context.all_gather(x_fake, axis=0), **settings)
+        return x_hat[index * n:(index + 1) * n]
+
+    # -- networks --------------------------------------------------------------------------
+    def generate(self, z, labels, training=False):
+        return self.generator([z, labels] if self.labelled_networks else z, training=training)
 
     def images_from_noise(self, noise, labels, training=False):
         """``G(z)`` for given noise ``eps`` (through the latent sampler) and labels: Eq. 16 grids, evaluation."""
@@ -168,12 +233,13 @@ class AdversarialTrainer(keras.Model):
                            "pass a dataset of (x, y) pairs to fit().")
         return x, (None if y is None else ops.cast(ops.reshape(y, (-1,)), "int32"))
 
-    def critic_loss(self, x_real, y_real, x_fake, y_fake, y_wrong=None):
+    def critic_loss(self, x_real, y_real, x_fake, y_fake, y_wrong=None, x_hat=None):
         """The critic's loss terms from **one batched critic call** on real, fake and wrong-label images.
 
         Equal to scoring the three groups separately because the critic has no batch
         normalisation (tests/test_trainer.py checks losses and gradients). Returns
-        ``(total, terms)``; the penalty is included when ``gp_lambda > 0``.
+        ``(total, terms)``; with ``gp_lambda > 0`` the penalty at ``x_hat`` (drawn
+        here when not given) is included.
         """
         images, labels = [x_real, x_fake], [y_real, y_fake]
         if y_wrong is not None:
@@ -188,10 +254,8 @@ class AdversarialTrainer(keras.Model):
         terms = self.objective.critic_terms(*groups, y_real=y_real, y_fake=y_fake)
         total = sum(terms.values())
         if self.gp_lambda > 0:
-            terms["gp"] = gradient_penalty(self.critic, x_real, x_fake,
-                                           labels=y_real if self.labelled_networks else None,
-                                           interpolation=self.interpolation, alpha=self.alpha,
-                                           seed=self.seed_generator)
+            x_hat = self.penalty_points(x_real, x_fake) if x_hat is None else x_hat
+            terms["gp"] = gradient_penalty_at(self.critic, x_hat, labels=y_real if self.labelled_networks else None)
             total = total + self.gp_lambda * terms["gp"]
         return total, terms
 
@@ -200,39 +264,31 @@ class AdversarialTrainer(keras.Model):
         batch = ops.shape(x_real)[0]
         n_fakes = self.fakes_per_batch(batch)
         y_fake = self.sample_labels(n_fakes, y_real)
-        z = self.draw_latents(n_fakes, y_fake)
-        x_fake = self.generate(z, y_fake, training=True)  # outside the tape: no gradient into G here
-        y_wrong = (keras.random.randint((batch,), 0, self.n_classes, seed=self.seed_generator, dtype="int32")
-                   if self.wrong_labels else None)
-        if self.jit_compile_critic:
-            return self._compiled_critic_update()(x_real, y_real, x_fake, y_fake, y_wrong)
-        return self._critic_update_eager(x_real, y_real, x_fake, y_fake, y_wrong)
+        x_fake = self.generate(self.draw_latents(n_fakes, y_fake), y_fake, training=True)  # no gradient into G
+        y_wrong = self.uniform_labels(batch) if self.wrong_labels else None
+        x_hat = self.penalty_points(x_real, x_fake) if self.gp_lambda > 0 else None
+        update = self._compiled_update if self.jit_compile_critic else self.critic_update
+        return update(x_real, y_real, x_fake, y_fake, y_wrong, x_hat)
 
-    def _critic_update_eager(self, x_real, y_real, x_fake, y_fake, y_wrong):
-        """Loss, penalty, gradients and the optimizer update of one critic step."""
-        with _tape() as tape:
-            loss, terms = self.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong)
-        grads = tape.gradient(loss, self.critic.trainable_variables)
+    def critic_update(self, x_real, y_real, x_fake, y_fake, y_wrong=None, x_hat=None):
+        """Loss, penalty, gradients and the optimizer update of one critic step (no random draw)."""
+        with tf.GradientTape() as tape:
+            loss, terms = self.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong, x_hat)
+            scaled = loss / replica_position()[0]  # the replicas' gradients are summed
+        grads = tape.gradient(scaled, self.critic.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
         terms["d_loss"] = loss
         return terms
-
-    def _compiled_critic_update(self):
-        """The critic update as one XLA cluster (``jit_compile=True``); the generator step stays un-compiled."""
-        if self._critic_update is None:
-            import tensorflow as tf
-
-            self._critic_update = tf.function(self._critic_update_eager, jit_compile=True)
-        return self._critic_update
 
     def generator_step(self, batch, y_real):
         """One generator update (Eq. 3, 9, 13 or 15, by objective)."""
         y_fake = self.sample_labels(batch, y_real)
         z = self.draw_latents(batch, y_fake)
-        with _tape() as tape:
+        with tf.GradientTape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
             loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)
-        grads = tape.gradient(loss, self.generator.trainable_variables)
+            scaled = loss / replica_position()[0]
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         return loss
 
@@ -242,7 +298,7 @@ class AdversarialTrainer(keras.Model):
             terms = self.critic_step(x_real, y_real)
         terms["g_loss"] = self.generator_step(ops.shape(x_real)[0], y_real)
         for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
+            tracker.update_state(terms[name])  # per-replica means; the trackers sum over replicas
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def call(self, inputs, training=False):
@@ -251,9 +307,3 @@ class AdversarialTrainer(keras.Model):
             z, labels = inputs
             return self.generate(z, labels, training=training)
         return self.generate(inputs, None, training=training)
-
-
-def _tape():
-    import tensorflow as tf  # the trainer runs on the TensorFlow backend (GradientTape)
-
-    return tf.GradientTape()
