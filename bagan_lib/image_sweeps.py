@@ -1,20 +1,16 @@
-"""Precomputed sweeps behind the image-model sliders: latent size (notebook 05) and lambda (notebook 06).
+"""Precomputed sweeps behind the image-model sliders: lambda (notebook 06); the cached-sweep machinery they share.
 
 As for the toy sliders (:mod:`bagan_lib.widgets`), training is too slow for a
 slider, so one short run per value is trained once, its results are cached
 (:mod:`bagan_lib.sweep_cache`), and the slider only redraws.
 
-* :func:`latent_dim_sweep`: the supervised autoencoder (Fig. 3) at several latent
-  sizes. Per size: held-out reconstruction error (mean absolute error in [-1, 1]
-  units), the **dispersion** of the labelled latents, the silhouette score, and
-  reconstructions of one held-out image per class. Dispersion is the mean
-  distance of a latent to its class mean divided by the mean distance between
-  class means (within / between): small when the classes form tight, well-spread
-  groups.
 * :func:`lambda_sweep`: short BAGAN-GP v3 runs at several penalty weights, all
   from the same pre-trained autoencoder and seed. Per lambda: the Eq. 16 grid,
   the last epoch's loss terms, and the critic's gradient norms at the
   interpolates, the quantity the penalty pulls towards 1.
+
+The latent-size sweep of notebook 05 is :mod:`bagan_lib.latent_sweep`; it
+stores its runs with :func:`cached_sweep` and shows them with :func:`slider`.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ import numpy as np
 
 from .sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
 
-LATENT_DIMS = {"smoke": (4, 16), "teach": (2, 4, 8, 16, 32, 64, 128), "paper": (2, 4, 8, 16, 32, 64, 128, 256)}
 LAMBDAS = {"smoke": (0.0, 10.0), "teach": (0.0, 1.0, 10.0, 100.0), "paper": (0.0, 0.1, 1.0, 10.0, 100.0)}
 
 
@@ -52,7 +47,7 @@ class ImageSweep:
         return f"{self.param} sweep over {list(self.values)}: {where}"
 
 
-def _cached(name: str, config: dict, cache_dir, param: str, values, run_one, verbose: bool) -> ImageSweep:
+def cached_sweep(name: str, config: dict, cache_dir, param: str, values, run_one, verbose: bool) -> ImageSweep:
     """Load the sweep from ``cache_dir`` or run ``run_one(value) -> (scores, arrays)`` for every value and store it."""
     sweep = ImageSweep(param, tuple(values))
     path = None
@@ -79,59 +74,6 @@ def _cached(name: str, config: dict, cache_dir, param: str, values, run_one, ver
     if verbose:
         print(sweep.describe(), flush=True)
     return sweep
-
-
-def dispersion(latents, labels) -> float:
-    """Mean distance to the own class mean / mean distance between class means (see the module docstring)."""
-    latents, labels = np.asarray(latents, "float64"), np.asarray(labels)
-    classes = np.unique(labels)
-    means = np.stack([latents[labels == c].mean(0) for c in classes])
-    within = np.mean([np.linalg.norm(latents[labels == c] - means[i], axis=1).mean() for i, c in enumerate(classes)])
-    gaps = [np.linalg.norm(means[i] - means[j]) for i in range(len(classes)) for j in range(i + 1, len(classes))]
-    return float(within / max(np.mean(gaps), 1e-12))
-
-
-def _held_out(data, fraction: float, seed: int):
-    from .imbalance import stratified_split
-
-    train, val = stratified_split(data.y, val_fraction=fraction, seed=seed)
-    return (data.x[train], data.y[train]), (data.x[val], data.y[val])
-
-
-def latent_dim_sweep(data, dims, *, profile, seed: int = 0, epochs: int | None = None, cache_dir=None,
-                     verbose: bool = True) -> ImageSweep:
-    """Train the supervised autoencoder at every latent size in ``dims`` (``data``: a TrainingData)."""
-    import keras
-
-    from .latent_analysis import encode, separation_score, subsample
-    from .models import build_autoencoder
-
-    epochs = epochs or profile.ae_epochs
-    (x_tr, y_tr), (x_val, y_val) = _held_out(data, 0.2, seed)
-    config = {"code": code_fingerprint(("image_sweeps", "autoencoder", "networks", "latent_analysis")),
-              "keras": keras.__version__, "dims": list(dims), "seed": seed, "epochs": epochs,
-              "width": profile.width, "batch": profile.batch_size, "n": len(data.y), "size": data.image_size,
-              "data": cache_key({"y": data.y.tolist(), "x": float(np.asarray(data.x[::97]).sum())})}
-    examples = np.array([np.flatnonzero(y_val == c)[0] for c in range(data.n_classes)])
-
-    def run_one(dim):
-        keras.utils.set_random_seed(seed)
-        ae = build_autoencoder(supervised=True, image_size=data.image_size, channels=data.channels,
-                               n_classes=data.n_classes, latent_dim=int(dim), width=profile.width)
-        ae.compile()
-        ae.fit(x_tr, y_tr, batch_size=profile.batch_size, epochs=epochs, verbose=0, shuffle=True)
-        # batch statistics in the decoder's BatchNorm, as during training: after a short run the
-        # moving averages still lag far behind the weights (measured: error 0.57 with them at teach size)
-        recon = np.concatenate([np.asarray(ae([x_val[i:i + 256], y_val[i:i + 256]], training=True))
-                                for i in range(0, len(y_val), 256)])
-        some = subsample(y_val, 1500, seed)
-        latents = encode(ae, x_val[some], y_val[some], kind="labelled")
-        scores = {"reconstruction error": round(float(np.mean(np.abs(recon - x_val))), 4),
-                  "dispersion": round(dispersion(latents, y_val[some]), 4),
-                  "silhouette": round(separation_score(latents, y_val[some]), 4)}
-        return scores, {"originals": x_val[examples], "reconstructions": recon[examples]}
-
-    return _cached("latent-dim", config, cache_dir, "latent_dim", dims, run_one, verbose)
 
 
 def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, cache_dir=None,
@@ -171,41 +113,7 @@ def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, c
                            seed=base_config.seed)
         return scores, {"grid": grid, "norms": norms}
 
-    return _cached("lambda", config, cache_dir, "gp_lambda", lambdas, run_one, verbose)
-
-
-def plot_latent_dim_entry(sweep: ImageSweep, value, class_names, *, title: str):
-    """Slider figure of notebook 05: reconstructions at ``value`` and the three curves against the latent size."""
-    import matplotlib.pyplot as plt
-
-    from .data.preprocess import to_uint8
-
-    entry, n = sweep.arrays[value], len(class_names)
-    fig = plt.figure(figsize=(max(9, 1.1 * n), 6))
-    grid = fig.add_gridspec(3, max(n, 3), height_ratios=[1, 1, 2.4])
-    for r, key in enumerate(("originals", "reconstructions")):
-        tiles = to_uint8(entry[key])
-        for c in range(n):
-            ax = fig.add_subplot(grid[r, c])
-            ax.imshow(tiles[c].squeeze(), cmap="gray" if tiles.shape[-1] == 1 else None, vmin=0, vmax=255)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(class_names[c], fontsize=7)
-            if c == 0:
-                ax.set_ylabel(key, fontsize=7)
-    table = sweep.table()
-    for k, column in enumerate(("reconstruction error", "dispersion", "silhouette")):
-        ax = fig.add_subplot(grid[2, k * max(n, 3) // 3:(k + 1) * max(n, 3) // 3])
-        ax.plot(table["latent_dim"], table[column], marker="o")
-        ax.axvline(value, color="red", linestyle="--", lw=1)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("latent dimension")
-        ax.set_ylabel(column)
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return cached_sweep("lambda", config, cache_dir, "gp_lambda", lambdas, run_one, verbose)
 
 
 def plot_lambda_entry(sweep: ImageSweep, value, class_names, *, title: str):

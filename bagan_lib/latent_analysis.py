@@ -127,6 +127,9 @@ def gaussian_overlap(means, covariances, *, jitter: float = OVERLAP_JITTER) -> n
     ``means`` (n, d), ``covariances`` (n, d, d), e.g. a ``ClassGaussians``' fields.
     Each covariance gets ``jitter * mean(diag)`` added to its diagonal first (the
     same regularisation as BAGAN's latent sampler); ``jitter=0`` takes them as they are.
+    A class fitted on fewer images than latent dimensions has a singular
+    covariance; its overlap with any *other* class then mostly measures the
+    jitter (near 0), so read such entries with care.
     """
     means = np.asarray(means, "float64")
     covs = np.asarray(covariances, "float64")
