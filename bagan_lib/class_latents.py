@@ -60,6 +60,9 @@ def fit_class_gaussians(latents, labels, n_classes: int) -> ClassGaussians:
     if latents.ndim != 2 or len(latents) != len(labels):
         raise KitError(f"latents {latents.shape} and labels {labels.shape} do not match.",
                        "pass one latent vector (a row) per label.")
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise KitError(f"Labels run from {labels.min()} to {labels.max()}, outside 0..{n_classes - 1}.",
+                       "pass integer labels 0..n_classes - 1 and the dataset's number of classes.")
     counts = np.bincount(labels, minlength=n_classes)
     if counts.min() < 2:
         raise KitError(f"Class {int(np.argmin(counts))} has {counts.min()} image(s); a covariance needs 2 or more.",
@@ -92,7 +95,17 @@ class ClassConditionalLatents:
             raise KitError("The class-conditional latent sampler needs the labels of the fakes.",
                            "use it with a model that has classes (n_classes=...).")
         labels = ops.cast(labels, "int32")
-        return ops.take(self.means, labels, axis=0) + ops.einsum("bij,bj->bi", ops.take(self.factors, labels, axis=0), eps)
+        factors = ops.take(self.factors, labels, axis=0)  # (B, d, d): one Cholesky factor per fake
+        return ops.take(self.means, labels, axis=0) + ops.einsum("bij,bj->bi", factors, eps)
+
+
+def class_conditional_latents(gaussians: ClassGaussians) -> ClassConditionalLatents:
+    """The latent sampler ``(eps, labels) -> mu_y + L_y eps`` for ``AdversarialTrainer(latent_sampler=...)``.
+
+    The trainer draws ``eps ~ N(0, I)`` from its own ``keras.random.SeedGenerator``
+    (replica-aware under a multi-device strategy) and passes the fakes' labels.
+    """
+    return ClassConditionalLatents(gaussians)
 
 
 def sampling_check(gaussians: ClassGaussians, class_names, *, n_per_class: int = 4000, seed: int = 0):

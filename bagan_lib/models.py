@@ -64,6 +64,10 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     """
     recipe = get_recipe(model)
     bagan = model == "bagan"
+    if bagan and gp_lambda:
+        raise KitError(f"gp_lambda={gp_lambda}: BAGAN's critic answers n + 1 class probabilities, and the "
+                       "gradient penalty needs one score per image.",
+                       "leave gp_lambda=None (0) for bagan; the BAGAN-GP models have the penalty.")
     discriminator_init = discriminator_init or ("encoder" if bagan else "fresh")
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
@@ -77,23 +81,35 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
                     jit_compile=jit_compile, seed=seed, name=model)
     if bagan:
-        if class_latents is None:
-            raise KitError("bagan draws its latents from the per-class Gaussians of the encoder.",
-                           "pass class_latents=encode_class_gaussians(autoencoder.encoder, x_train, y_train, n).")
-        from .class_latents import ClassConditionalLatents
+        _check_class_latents(class_latents, n_classes, latent_dim)
+        from .class_latents import class_conditional_latents
 
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
-        return AdversarialTrainer(decoder, critic, objective="bagan", critic_steps=critic_steps or 1,
-                                  gp_lambda=0.0 if gp_lambda is None else gp_lambda, label_inputs=False,
-                                  fake_share="class", latent_sampler=ClassConditionalLatents(class_latents),
+        return AdversarialTrainer(decoder, critic, objective="bagan", critic_steps=_default(critic_steps, 1),
+                                  gp_lambda=0.0, label_inputs=False, fake_share="class",
+                                  latent_sampler=class_conditional_latents(class_latents),
                                   optimizer_defaults=BAGAN_ADAM, **settings)
     if class_latents is not None:
         raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
-    return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=critic_steps or 5,
-                              gp_lambda=10.0 if gp_lambda is None else gp_lambda, optimizer_defaults=PAPER_ADAM,
-                              **settings)
+    return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=_default(critic_steps, 5),
+                              gp_lambda=_default(gp_lambda, 10.0), optimizer_defaults=PAPER_ADAM, **settings)
+
+
+def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:
+    if class_latents is None:
+        raise KitError("bagan draws its latents from the per-class Gaussians of the encoder.",
+                       "pass class_latents=encode_class_gaussians(autoencoder.encoder, x_train, y_train, n).")
+    if (class_latents.n_classes, class_latents.latent_dim) != (n_classes, latent_dim):
+        raise KitError(f"class_latents hold {class_latents.n_classes} classes of {class_latents.latent_dim}-d "
+                       f"latents; the model has {n_classes} classes and latent_dim={latent_dim}.",
+                       "fit them with the same autoencoder and dataset as the model.")
+
+
+def _default(value, default):
+    """``default`` for None only: 0 stays 0 (and is then refused or used, never silently replaced)."""
+    return default if value is None else value
 
 
 def _pretrained_parts(model: str, recipe: Recipe, autoencoder):

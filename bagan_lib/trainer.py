@@ -43,9 +43,15 @@ the global batch's; it draws the global batch's random numbers and keeps its own
 slice, so the replicas together draw exactly what one device would; the penalty
 points are drawn on the gathered global batch (so DRAGAN's ``std`` is the global
 one); the trackers report the global mean. The decoder then uses synchronized
-batch normalisation (:func:`bagan_lib.networks.build_decoder`). One difference
-stays: BAGAN's ``ceil(B / n)`` fakes are counted per replica.
+batch normalisation (:func:`bagan_lib.networks.build_decoder`). The global
+batch must split evenly over the replicas (a multiple of their number; the
+kit's input pipeline drops incomplete batches). One difference stays: BAGAN's
+``ceil(B / n)`` fakes are counted per replica.
 tests/test_distributed.py checks a two-device run against a one-device run.
+
+XLA (``jit_compile=True``, one device only) pays off on this kit's CPUs only
+without oneDNN: with TensorFlow's oneDNN kernels on (the kit's default) the
+uncompiled critic step was faster in our measurements.
 """
 
 from __future__ import annotations
@@ -105,6 +111,9 @@ class AdversarialTrainer(keras.Model):
         if fake_share == "class" and (n_classes is None or fake_labels != "balanced"):
             raise KitError("fake_share='class' needs the number of classes and balanced fake labels.",
                            "pass n_classes and fake_labels='balanced' (BAGAN's settings).")
+        if fake_share == "class" and gp_lambda > 0 and interpolation == "model":
+            raise KitError("The 'model' penalty pairs every real image with a fake, but fake_share='class' makes "
+                           "fewer fakes than real images.", "use fake_share='batch', or gp_lambda=0 (BAGAN).")
         if fake_labels not in ("real", "balanced"):
             raise KitError(f"fake_labels={fake_labels!r} is not a label sampling.",
                            "use 'real' (cDRAGAN, BAGAN-GP v1) or 'balanced' (BAGAN-GP v2, v3).")
@@ -118,8 +127,8 @@ class AdversarialTrainer(keras.Model):
             raise KitError(f"critic_steps={critic_steps!r}, gp_lambda={gp_lambda!r}: need critic_steps >= 1 "
                            "and gp_lambda >= 0.", "use e.g. critic_steps=5, gp_lambda=10 (the paper's values).")
         if jit_compile and several_replicas():
-            raise KitError("jit_compile=True cannot run under a multi-device strategy: TensorFlow cannot "
-                           "compile the replicas' gradient all-reduce into the XLA critic update.",
+            raise KitError("jit_compile=True cannot run under a multi-device strategy: TensorFlow cannot run "
+                           "the optimizer's gradient all-reduce (a merge_call) inside the compiled critic update.",
                            "use jit_compile=False with MirroredStrategy, or one device with jit_compile=True.")
         self.generator, self.critic = generator, critic
         self.latent_dim, self.n_classes = int(latent_dim), n_classes

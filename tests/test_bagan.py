@@ -13,7 +13,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bagan_lib import losses  # noqa: E402
-from bagan_lib.class_latents import ClassConditionalLatents, ClassGaussians, fit_class_gaussians  # noqa: E402
+from bagan_lib.class_latents import (ClassConditionalLatents, ClassGaussians, class_conditional_latents,  # noqa: E402
+                                     fit_class_gaussians)
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.models import build_autoencoder, build_model  # noqa: E402
 
@@ -60,9 +61,27 @@ def test_class_sampler_is_mean_plus_cholesky_times_noise_exactly():
     np.testing.assert_allclose(z[1], [-1 + math.sqrt(1.001), -2 * math.sqrt(1.001)], rtol=1e-5, atol=1e-6)
 
 
-def test_a_class_with_one_image_is_refused():
-    with pytest.raises(KitError, match="Class 1 has 1 image"):
-        fit_class_gaussians(np.zeros((5, 2)), np.array([0, 0, 0, 0, 1]), 2)
+def test_a_minority_class_smaller_than_the_latent_size_still_has_a_cholesky_factor():
+    rng = np.random.default_rng(3)
+    latents = rng.normal(size=(3 + 40, 6))  # class 0: 3 images in 6-d, a covariance of rank 2
+    labels = np.array([0] * 3 + [1] * 40)
+    fitted = fit_class_gaussians(latents, labels, 2)
+    assert np.linalg.matrix_rank(fitted.covariances[0]) == 2
+    factor = fitted.cholesky()[0]
+    jitter = 1e-3 * np.trace(fitted.covariances[0]) / 6  # the documented JITTER * mean variance
+    np.testing.assert_allclose(factor @ factor.T, fitted.covariances[0] + jitter * np.eye(6), atol=1e-6)
+    z = class_conditional_latents(fitted)(tf.constant(rng.normal(size=(5, 6)), tf.float32), tf.zeros(5, tf.int32))
+    assert np.isfinite(z.numpy()).all()
+
+
+@pytest.mark.parametrize("latents, labels, message", [
+    (np.zeros((5, 2)), np.array([0, 0, 0, 0, 1]), "Class 1 has 1 image"),
+    (np.zeros((4, 2)), np.array([0, 0, 2, 2]), "outside 0..1"),
+    (np.zeros((4, 2)), np.array([0, 0, 1]), "do not match"),
+])
+def test_bad_class_latents_are_refused(latents, labels, message):
+    with pytest.raises(KitError, match=message):
+        fit_class_gaussians(latents, labels, 2)
 
 
 def _bagan(separated=False):
@@ -99,13 +118,41 @@ def test_fake_share_equals_an_average_class(batch, expected):
     assert int(trainer.fakes_per_batch(batch)) == expected == math.ceil(batch / N)
 
 
+def test_the_critic_step_scores_the_real_batch_and_a_class_share_of_fakes():
+    trainer, _, x, y = _bagan()
+    seen = {}
+
+    def recording_update(x_real, y_real, x_fake, y_fake, y_wrong=None, x_hat=None):
+        seen.update(real=int(x_real.shape[0]), fake=int(x_fake.shape[0]), y_fake=y_fake.numpy(),
+                    extra=(y_wrong, x_hat))
+        loss, terms = trainer.critic_loss(x_real, y_real, x_fake, y_fake)
+        real_term, fake_term = losses.bagan_discriminator_loss(trainer.critic(x_real), trainer.critic(x_fake), y_real)
+        np.testing.assert_allclose([float(loss), float(terms["real"]), float(terms["fake"])],
+                                   [float(real_term + fake_term), float(real_term), float(fake_term)], rtol=1e-6)
+        return terms
+
+    trainer.critic_update = recording_update
+    trainer.critic_step(tf.constant(x[:13]), tf.constant(y[:13], tf.int32))
+    assert (seen["real"], seen["fake"], seen["extra"]) == (13, 5, (None, None))  # ceil(13 / 3) fakes, no penalty
+    assert seen["y_fake"].min() >= 0 and seen["y_fake"].max() < N
+
+
+def test_class_latents_must_fit_the_model():
+    _, ae, x, y = _bagan()
+    fitted = fit_class_gaussians(np.random.default_rng(0).normal(size=(30, LATENT + 1)), y, N)
+    with pytest.raises(KitError, match="class_latents hold 3 classes of 7-d latents"):
+        build_model("bagan", image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT, width=0.125,
+                    autoencoder=ae, class_latents=fitted)
+
+
 def test_generator_steps_teach_the_critic_to_name_the_conditioned_class():
     """After the critic has learnt the classes, generator steps alone raise D's probability of the conditioned class."""
     trainer, _, x, y = _bagan(separated=True)
     x = np.broadcast_to(((y - 1.0) * 0.6)[:, None, None, None], x.shape).astype("float32")  # a grey level per class
     trainer.d_optimizer.learning_rate.assign(2e-3)
+    critic_step, generator_step = tf.function(trainer.critic_step), tf.function(trainer.generator_step)
     for _ in range(40):
-        trainer.critic_step(tf.constant(x), tf.constant(y, tf.int32))
+        critic_step(tf.constant(x), tf.constant(y, tf.int32))
     trainer.g_optimizer.learning_rate.assign(2e-3)
     labels = tf.constant(np.arange(48) % N, tf.int32)
     noise = keras.random.normal((48, LATENT), seed=7)
@@ -117,6 +164,6 @@ def test_generator_steps_teach_the_critic_to_name_the_conditioned_class():
 
     before = conditioned_probability()
     for _ in range(30):
-        trainer.generator_step(48, None)
+        generator_step(48, None)
     after = conditioned_probability()
     assert after > 2 * before, (before, after)

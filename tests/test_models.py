@@ -13,7 +13,8 @@ import tensorflow as tf  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.class_latents import encode_class_gaussians  # noqa: E402
-from bagan_lib.models import RECIPES, build_autoencoder, build_model  # noqa: E402
+from bagan_lib.models import (MODEL_NAMES, RECIPES, autoencoder_kind, build_autoencoder, build_model,  # noqa: E402
+                              default_reconstruction)
 
 SIZE, C, N, LATENT, WIDTH = 32, 1, 3, 8, 0.125
 
@@ -62,7 +63,7 @@ def test_each_recipe_trains_a_step(model):
         x, y = (np.concatenate(a) for a in zip(*[(bx.numpy(), by.numpy()) for bx, by in batches(n=96)]))
         class_latents = encode_class_gaussians(ae.encoder, x, y, N)
     trainer = build_model(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH,
-                          autoencoder=ae, class_latents=class_latents, critic_steps=2, seed=1)
+                          autoencoder=ae, class_latents=class_latents, critic_steps=1, seed=1)
     trainer.compile()
     history = trainer.fit(batches(), epochs=1, verbose=0, shuffle=False).history
     assert ("wrong" in history) == recipe.wrong_labels and ("gp" in history) == (model != "bagan")
@@ -71,23 +72,43 @@ def test_each_recipe_trains_a_step(model):
 
 
 def test_v3_generator_is_the_pretrained_embedding_and_decoder():
-    ae = autoencoder(True)
-    ae.fit(batches(), epochs=2, verbose=0, shuffle=False)
+    ae = autoencoder(True)  # untrained: its random weights are as recognisable as trained ones
     weights = [w.copy() for w in ae.decoder.get_weights() + ae.embedding.get_weights()]
     trainer = build_model("bagan_gp_v3", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT,
                           width=WIDTH, autoencoder=ae, discriminator_init="encoder", seed=1)
+    assert ae.embedding in trainer.generator.layers and ae.decoder in trainer.generator.layers  # the objects
     generator_weights = trainer.generator.get_weights()
     assert len(generator_weights) == len(weights)
-    for w in weights:  # every pre-trained array is in the generator, unchanged
-        assert any(g.shape == w.shape and np.array_equal(g, w) for g in generator_weights)
+    for w, g in zip(weights, ae.decoder.get_weights() + ae.embedding.get_weights()):  # unchanged
+        np.testing.assert_array_equal(g, w)
     np.testing.assert_array_equal(trainer.critic.get_layer("disc_conv0").get_weights()[0],
                                   ae.encoder.get_layer("enc_conv0").get_weights()[0])
     trainer.compile()
-    trainer.fit(batches(), epochs=1, verbose=0, shuffle=False)
+    trainer.generator_step(16, None)
     assert not np.array_equal(ae.embedding.get_weights()[0], weights[-1])  # the embedding keeps training
 
 
+def test_model_names_and_their_pretraining():
+    assert MODEL_NAMES == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3")
+    assert [autoencoder_kind(m) for m in MODEL_NAMES] == [
+        "unsupervised", None, "unsupervised", "unsupervised", "supervised"]
+    assert [default_reconstruction(m) for m in MODEL_NAMES] == ["l2", "l1", "l1", "l1", "l1"]
+
+
+def test_defaults_apply_to_none_only():
+    trainer = build_model("cdragan", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH)
+    assert (trainer.critic_steps, trainer.gp_lambda, trainer.name) == (5, 10.0, "cdragan")
+    trainer.compile()  # no arguments: the BAGAN-GP Adam
+    assert [float(trainer.g_optimizer.learning_rate), float(trainer.g_optimizer.beta_1),
+            float(trainer.g_optimizer.beta_2)] == pytest.approx([2e-4, 0.5, 0.9])
+    no_penalty = build_model("cdragan", image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH,
+                             gp_lambda=0.0)
+    assert no_penalty.gp_lambda == 0.0 and "gp" not in no_penalty.trackers
+
+
 @pytest.mark.parametrize("model, kwargs, message", [
+    ("cdragan", {"critic_steps": 0}, "critic_steps=0"),
+    ("bagan", {"autoencoder": "unsupervised", "gp_lambda": 10.0}, "one score per image"),
     ("bagan_gp_v2", {}, "pre-trained unsupervised autoencoder"),
     ("bagan_gp_v3", {"autoencoder": "unsupervised"}, "needs a supervised autoencoder"),
     ("cdragan", {"discriminator_init": "encoder"}, "no encoder"),
