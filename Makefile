@@ -13,17 +13,27 @@ comma   := ,
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-$(subst $(comma),_,$(EXTRAS))
 
-.PHONY: run test install clean
+.PHONY: run test install browser clean
 
 run: $(STAMP)
 	$(BIN)/python -m bagan_lib run --profile $(PROFILE) --dataset $(DATASET)
 
 # One pytest run: the unit tests, the notebook pipeline tests, and nbval over every notebook
 # at the smoke profile (--nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs).
-test: $(STAMP)
+test: $(STAMP) browser
 	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 install: $(STAMP)
+
+# The slider test (tests/test_browser_sliders.py) drives Debian's Chromium with Playwright;
+# Playwright's own browser download does not work here, so Chromium comes from apt (CI runs as root).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "installing chromium with apt-get (for tests/test_browser_sliders.py)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: install Debian's chromium package"; exit 1; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
