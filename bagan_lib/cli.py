@@ -4,6 +4,8 @@ Commands
 --------
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
 ``train``         train one model (BAGAN, cDRAGAN, BAGAN-GP v1-v3) with checkpoints; ``--resume``.
+``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
+                  ``--versus-reference`` against the reference design's step.
 ``data summary``  one row per class with its count in each split after a protocol.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
+    _add_bench_parser(commands, PROFILES)
 
     data = commands.add_parser("data", help="inspect datasets and imbalance protocols")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
@@ -177,6 +180,38 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     train.add_argument("--xla", action="store_true", help="compile the critic step with XLA")
     train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
+
+
+def _add_bench_parser(commands, profiles) -> None:
+    from .bench import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
+    from .recipes import MODEL_NAMES
+
+    bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
+    bench.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_MODELS),
+                       help="models to time (default: %(default)s; v1 costs what cdragan does, v2 what v3 does)")
+    bench.add_argument("--profiles", nargs="+", choices=list(profiles), default=list(DEFAULT_PROFILES),
+                       help="size profiles (default: %(default)s; a paper-size step takes seconds here)")
+    bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")
+    bench.add_argument("--xla", choices=list(XLA_MODES), default="both",
+                       help="XLA on the critic step: off, on or both (default: both)")
+    bench.add_argument("--image-size", type=int, help="image side instead of the profile's (32, 64 or 128)")
+    bench.add_argument("--batch-size", type=int, help="batch size instead of the profile's")
+    bench.add_argument("--width", type=float, help="network width multiplier instead of the profile's")
+    bench.add_argument("--channels", type=int, choices=(1, 3), default=1, help="image channels (default: 1)")
+    bench.add_argument("--versus-reference", action="store_true",
+                       help="time the kit's BAGAN-GP step against the reference design's, in alternation")
+    bench.add_argument("--pairs", type=int, default=5, help="--versus-reference: timed pairs (default: 5)")
+    bench.add_argument("--reference-onednn", choices=("off", "on", "both"), default="both",
+                       help="--versus-reference: the baseline without oneDNN (TF defaults), with it, or both")
+    bench.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    bench.add_argument("--out", metavar="DIR", help="also write bench.csv and bench.md (versus_reference.*)")
+    bench.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args) -> int:
+    from .bench import run_command
+
+    return run_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,133 @@
+"""``bench``: FLOP counts against the analytic formulas, timing, the table and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bagan_lib.bench import COLUMNS, bench_size, build_bench_trainer, time_calls  # noqa: E402
+from bagan_lib.cli import main  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.flops import function_flops  # noqa: E402
+
+N, H, W, CI, CO, K, STRIDE = 2, 8, 8, 3, 5, 3, 2
+HO, WO = H // STRIDE, W // STRIDE
+CONV_FLOPS = 2 * N * HO * WO * CO * K * K * CI   # multiply and add per kernel tap per output element
+IMAGES = tf.TensorSpec((N, H, W, CI), tf.float32)
+
+
+def one_layer_conv():
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.Conv2D(CO, K, strides=STRIDE, padding="same")
+    layer.build((N, H, W, CI))
+    return layer
+
+
+def test_forward_conv_flops_equal_the_analytic_count():
+    conv = one_layer_conv()
+    count = function_flops(tf.function(lambda x: conv(x)), IMAGES)
+    assert count.by_op["Conv2D"] == CONV_FLOPS
+    assert count.by_op["BiasAdd"] == N * HO * WO * CO          # one add per output element
+    assert count.total == CONV_FLOPS + N * HO * WO * CO
+
+
+def test_both_conv_gradients_are_counted_and_cost_one_forward_each():
+    conv = one_layer_conv()
+
+    def gradients(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(conv(x))
+        return tape.gradient(loss, [x, conv.kernel])
+
+    count = function_flops(tf.function(gradients), IMAGES)
+    assert count.by_op["Conv2DBackpropInput"] == CONV_FLOPS
+    assert count.by_op["Conv2DBackpropFilter"] == CONV_FLOPS
+
+
+def test_only_ops_that_run_are_counted_nested_xla_calls_included():
+    a_spec, b_spec = tf.TensorSpec((4, 8)), tf.TensorSpec((8, 4))
+    compiled = tf.function(lambda a, b: tf.matmul(a, b), jit_compile=True)
+
+    def used_and_unused(a, b):
+        tf.matmul(b, a)                   # 8x8 output, never used: the runtime prunes it
+        return tf.matmul(a, b) + compiled(a, b)
+
+    count = function_flops(tf.function(used_and_unused), a_spec, b_spec)
+    assert count.by_op["MatMul"] == 2 * (2 * 4 * 8 * 4)   # two 4x8 @ 8x4 products, one inside XLA
+
+    total = tf.Variable(tf.zeros((4, 4)))
+
+    def side_effect_only(a, b):
+        total.assign_add(tf.matmul(a, b))  # no output, but a variable update runs
+
+    assert function_flops(tf.function(side_effect_only), a_spec, b_spec).by_op["MatMul"] == 2 * 4 * 8 * 4
+
+
+def test_an_unknown_batch_size_is_an_error_not_a_silent_zero():
+    conv = one_layer_conv()
+    with pytest.raises(KitError, match="fixed batch size"):
+        function_flops(tf.function(lambda x: conv(x)), tf.TensorSpec((None, H, W, CI), tf.float32))
+
+
+def test_time_calls_warms_up_then_times_each_repeat():
+    calls = []
+    timing = time_calls(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5
+    assert 0 <= timing.low <= timing.median <= timing.high
+    with pytest.raises(KitError, match="repeats"):
+        time_calls(lambda: None, repeats=0)
+
+
+@pytest.mark.parametrize("model", ["bagan", "cdragan", "bagan_gp_v3"])  # class latents, no autoencoder, one
+def test_bench_trainers_build_with_the_models_critic_steps(model):
+    size = bench_size(model, "teach", width=0.125, batch_size=4)
+    trainer = build_bench_trainer(model, size)
+    assert trainer.critic_steps == (1 if model == "bagan" else 2) == size.critic_steps  # teach: 2, BAGAN: 1
+    assert (size.image_size, size.batch_size, size.latent_dim) == (32, 4, 64)
+
+
+def test_the_command_prints_the_table_and_writes_consistent_files(tmp_path, capsys):
+    out = tmp_path / "bench"
+    code = main(["bench", "--models", "cdragan", "--profiles", "teach", "--width", "0.125", "--batch-size", "8",
+                 "--repeats", "1", "--xla", "off", "--json", str(tmp_path / "bench.json"), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    header = printed.splitlines()[0]
+    assert all(column in header for column in COLUMNS)
+    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert [(row["model"], row["profile"], row["XLA"]) for row in rows] == [("cdragan", "teach", "off")]
+    assert list(pd.read_csv(out / "bench.csv").columns) == list(COLUMNS)
+    assert (out / "bench.md").read_text().splitlines()[0] == header
+    for row in rows:
+        assert row["critic steps"] == 2 and row["batch"] == 8
+        assert min(row["critic ms"], row["generator ms"], row["step ms"], row["images/s"]) > 0
+        assert min(row["critic GFLOP"], row["generator GFLOP"]) > 0
+        # the step is its critic steps and one generator step: the same work, counted separately
+        assert row["step GFLOP"] == pytest.approx(2 * row["critic GFLOP"] + row["generator GFLOP"], rel=1e-3)
+        assert row["images/s"] == pytest.approx(8 / (row["step ms"] / 1000), rel=0.01)
+        assert row["GFLOP/s"] == pytest.approx(row["step GFLOP"] / (row["step ms"] / 1000), rel=0.01)
+
+
+@pytest.mark.parametrize("options", [
+    ["--repeats", "0"],
+    ["--xla", "maybe"],
+    ["--models", "gan"],
+    ["--profiles", "huge"],
+    ["--image-size", "48"],
+    ["--width", "-1"],
+    ["--versus-reference", "--pairs", "0"],
+    ["--versus-reference", "--batch-size", "8"],
+], ids=lambda options: " ".join(options))
+def test_bad_options_exit_2_with_one_error_line(options, capsys):
+    assert main(["bench", *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
