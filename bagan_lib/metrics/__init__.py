@@ -1,0 +1,26 @@
+"""Evaluation metrics for generated images (BAGAN-GP Table 4, CAPGAN, and friends).
+
+One concept per module:
+
+* :mod:`.features`: feature arrays named by their extractor; results of different extractors never mix.
+* :mod:`.frechet`: the Frechet distance of Gaussians (Dowson and Landau 1982) and FID with a bootstrap interval.
+* :mod:`.kid`: KID, the unbiased squared MMD with the cubic polynomial kernel (Binkowski et al. 2018).
+* :mod:`.ssim`: SSIM of random real/generated pairs (CAPGAN).
+* :mod:`.inception_score`: the Inception Score (Salimans et al. 2016) from class probabilities.
+* :mod:`.precision_recall`: k-NN manifold precision and recall (Kynkaanniemi et al. 2019).
+* :mod:`.extractors`: the ``inception`` (Keras InceptionV3) and ``domain`` (the kit's classifier) extractors.
+* :mod:`.per_class`: per-class FID and KID of a trained generator against held-out real images.
+
+The extractors and per-class evaluation import TensorFlow; the formulas need only numpy and scipy.
+"""
+
+from .features import RAW, Features, as_features, same_extractor
+from .frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
+from .inception_score import ISResult, inception_score
+from .kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
+from .precision_recall import PrecisionRecall, precision_recall
+from .ssim import SSIMResult, ssim_score
+
+__all__ = ["RAW", "Features", "as_features", "same_extractor", "FIDResult", "fid", "frechet_distance",
+           "gaussian_stats", "trace_sqrt_product", "ISResult", "inception_score", "KIDResult", "kid",
+           "mmd2_unbiased", "polynomial_kernel", "PrecisionRecall", "precision_recall", "SSIMResult", "ssim_score"]

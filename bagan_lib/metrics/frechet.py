@@ -1,0 +1,155 @@
+"""The Frechet distance between Gaussians and the Frechet Inception Distance (FID) with a bootstrap interval.
+
+Dowson and Landau (1982): for Gaussians N(mu1, S1) and N(mu2, S2),
+
+    d^2 = ||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)).
+
+Heusel et al. (2017, TTUR paper) call this, on InceptionV3 features of real and
+generated images, the FID; the BAGAN-GP paper (Table 4) reports it per class.
+Here any extractor's features may be used, and every result is named by its
+extractor (:mod:`bagan_lib.metrics.features`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import KitError
+from .features import as_features, same_extractor
+
+
+def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:
+    mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
+    sigma = np.atleast_2d(np.asarray(sigma, dtype=np.float64))
+    if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
+        raise KitError(f"Gaussian {which}: mean of shape {mu.shape} and covariance of shape {sigma.shape} do not "
+                       "fit (need (d,) and (d, d)).", "pass the mean vector and the covariance matrix of one set "
+                       "of features (gaussian_stats does both).")
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise KitError(f"Gaussian {which} has NaN or infinite values.", "check the features it was fitted to.")
+    scale = max(1.0, float(np.abs(sigma).max()))
+    if np.abs(sigma - sigma.T).max() > 1e-6 * scale:
+        raise KitError(f"Covariance {which} is not symmetric.", "pass a covariance matrix (np.cov(x, rowvar=False)).")
+    return mu, (sigma + sigma.T) / 2
+
+
+def _clip_round_off(eigenvalues: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a PSD matrix with round-off removed: those below ``d * eps * max`` (numpy's rank
+    tolerance; negative ones included) are 0. Their square roots (1e-8 for 1e-16) would otherwise add noise."""
+    tolerance = len(eigenvalues) * np.finfo(np.float64).eps * max(float(np.abs(eigenvalues).max()), 0.0)
+    return np.where(eigenvalues > tolerance, eigenvalues, 0.0)
+
+
+def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric PSD matrix, from its eigendecomposition (round-off -> 0)."""
+    from scipy.linalg import eigh
+
+    values, vectors = eigh(sigma)
+    return (vectors * np.sqrt(_clip_round_off(values))) @ vectors.T
+
+
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr((S1 S2)^(1/2)) for symmetric PSD S1, S2, computed stably.
+
+    S1 S2 is not symmetric, and ``scipy.linalg.sqrtm`` of it can return complex
+    round-off (or fail) when the covariances are singular, as they are whenever
+    there are fewer images than feature dimensions. But S1 S2 is similar to the
+    symmetric PSD matrix M = S1^(1/2) S2 S1^(1/2) (S1 S2 = S1^(1/2) M S1^(-1/2)
+    where S1 is invertible, and by continuity otherwise), so both have the same
+    non-negative eigenvalues l_i and tr((S1 S2)^(1/2)) = sum_i sqrt(l_i). Here
+    S1^(1/2) comes from ``scipy.linalg.eigh`` of S1, M is symmetrised against
+    round-off, its eigenvalues come from ``eigh`` (real by construction), and the
+    small negative ones that round-off leaves are clipped to 0 before the root
+    (as are positive ones below numpy's rank tolerance ``d * eps * max``, which
+    are round-off of true zeros: a singular covariance would otherwise gain
+    ``sqrt(1e-16) = 1e-8`` per lost dimension).
+    """
+    from scipy.linalg import eigh
+
+    root = psd_sqrt(sigma1)
+    middle = root @ sigma2 @ root
+    eigenvalues = eigh((middle + middle.T) / 2, eigvals_only=True)
+    return float(np.sqrt(_clip_round_off(eigenvalues)).sum())
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """The squared Frechet distance between N(mu1, sigma1) and N(mu2, sigma2) (Dowson and Landau 1982).
+
+    ``||mu1 - mu2||^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1 sigma2)^(1/2))``,
+    with the trace of the root from :func:`trace_sqrt_product` (eigenvalues of
+    the symmetric PSD matrix sigma1^(1/2) sigma2 sigma1^(1/2), small negative
+    ones clipped to 0). The result is clipped at 0 (round-off for equal
+    Gaussians). Mismatched shapes, non-symmetric or non-finite input: a KitError.
+    """
+    mu1, sigma1 = _check_gaussian(mu1, sigma1, "1")
+    mu2, sigma2 = _check_gaussian(mu2, sigma2, "2")
+    if mu1.shape != mu2.shape:
+        raise KitError(f"The Gaussians have different dimensions ({len(mu1)} and {len(mu2)}).",
+                       "compare features of the same extractor (the same feature size).")
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt_product(sigma1, sigma2)
+    return float(max(value, 0.0))
+
+
+def gaussian_stats(features) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance (unbiased, ddof=1) of (n, d) features; n >= 2."""
+    x = as_features(features, min_rows=2).values
+    return x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
+
+
+@dataclass(frozen=True)
+class FIDResult:
+    """A FID with its bootstrap percentile interval, the sample sizes and the extractor's name."""
+
+    value: float
+    low: float
+    high: float
+    n_real: int
+    n_generated: int
+    dim: int
+    bootstrap: int
+    confidence: float
+    extractor: str
+    note: str = ""
+
+
+def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: float = 0.95,
+        seed: int = 0, extractor: str | None = None) -> FIDResult:
+    """FID (Heusel et al. 2017) of two feature sets, with a bootstrap confidence interval.
+
+    ``value`` is the Frechet distance of the Gaussians fitted to all features.
+    The interval: ``bootstrap`` times, both sets are resampled with replacement
+    (independently, seeded by ``seed``) and the FID recomputed; ``low``/``high``
+    are the (1 - confidence)/2 and (1 + confidence)/2 percentiles
+    (``bootstrap=0``: no interval, low = high = value). FID is biased upwards
+    for small samples (Binkowski et al. 2018), and with fewer images than
+    feature dimensions the covariance is rank-deficient: ``note`` says so (and a
+    warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
+    """
+    real = as_features(features_real, extractor, min_rows=2)
+    generated = as_features(features_generated, extractor, min_rows=2)
+    name = same_extractor(real, generated)
+    if real.dim != generated.dim:
+        raise KitError(f"The feature sets have {real.dim} and {generated.dim} dimensions.",
+                       "compute both with the same extractor.")
+    if bootstrap < 0 or not 0 < confidence < 1:
+        raise KitError(f"bootstrap={bootstrap}, confidence={confidence}: need bootstrap >= 0 and 0 < confidence < 1.",
+                       "pass e.g. bootstrap=100, confidence=0.95.")
+    value = frechet_distance(*gaussian_stats(real.values), *gaussian_stats(generated.values))
+    low = high = value
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        samples = [frechet_distance(*gaussian_stats(real.values[rng.integers(0, len(real), len(real))]),
+                                    *gaussian_stats(generated.values[rng.integers(0, len(generated), len(generated))]))
+                   for _ in range(bootstrap)]
+        low, high = (float(q) for q in np.percentile(samples, [50 * (1 - confidence), 50 * (1 + confidence)]))
+    small = min(len(real), len(generated))
+    note = ""
+    if small < real.dim:
+        note = (f"{small} images < {real.dim} feature dimensions: the covariance is rank-deficient and FID is "
+                "unreliable (KID is unbiased here)")
+        warnings.warn(f"FID: {note}.", stacklevel=2)
+    return FIDResult(value, low, high, len(real), len(generated), real.dim, bootstrap, confidence, name, note)
