@@ -273,8 +273,21 @@ def generated_class_accuracy(classifier: Classifier, generator, *, n_per_class: 
     It is called in batches of ``batch_size`` labels. Returns the table of
     :func:`real_class_accuracy` for the generated images.
     """
+    images, labels = generate_per_class(generator, classifier.n_classes, n_per_class, seed=seed,
+                                        batch_size=batch_size)
+    return real_class_accuracy(classifier, images, labels, real_counts=real_counts)
+
+
+def generate_per_class(generator, n_classes: int, n_per_class: int, *, seed: int = 0,
+                       batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """``n_per_class`` generated images of every class, class after class: ``(images, labels)``.
+
+    ``generator``: a function ``labels -> images in [-1, 1]``, or a trained GAN
+    trainer (then :func:`trainer_generate_fn` with ``seed`` makes the images),
+    called in batches of ``batch_size`` labels.
+    """
     generate = trainer_generate_fn(generator, seed=seed) if hasattr(generator, "images_from_noise") else generator
-    labels = np.repeat(np.arange(classifier.n_classes), n_per_class).astype("int32")
+    labels = np.repeat(np.arange(n_classes), n_per_class).astype("int32")
     parts = []
     for i in range(0, len(labels), batch_size):
         part = np.asarray(generate(labels[i:i + batch_size]))
@@ -282,7 +295,7 @@ def generated_class_accuracy(classifier: Classifier, generator, *, n_per_class: 
             raise KitError(f"The generator returned {len(part)} images for {len(labels[i:i + batch_size])} labels.",
                            "return one image per label.")
         parts.append(part)
-    return real_class_accuracy(classifier, np.concatenate(parts), labels, real_counts=real_counts)
+    return np.concatenate(parts), labels
 
 
 def quality_table(classifier: Classifier, results: dict, *, real_images, real_labels, n_per_class: int,

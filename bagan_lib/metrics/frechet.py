@@ -123,8 +123,12 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
     ``value`` is the Frechet distance of the Gaussians fitted to all features.
     The interval: ``bootstrap`` times, both sets are resampled with replacement
     (independently, seeded by ``seed``) and the FID recomputed; ``low``/``high``
-    are the (1 - confidence)/2 and (1 + confidence)/2 percentiles
-    (``bootstrap=0``: no interval, low = high = value). FID is biased upwards
+    are the (1 - confidence)/2 and (1 + confidence)/2 percentiles of those
+    resampled FIDs (``bootstrap=0``: no interval, low = high = value). The
+    interval shows how much FID moves with the sample; it need not contain
+    ``value``: a resample repeats images (about 63 % distinct), and FID grows as
+    the number of distinct images shrinks, so when two sets are close the
+    resampled FIDs can all lie above ``value``. FID is biased upwards
     for small samples (Binkowski et al. 2018), and with fewer images than
     feature dimensions the covariance is rank-deficient: ``note`` says so (and a
     warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
