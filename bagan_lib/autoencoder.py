@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from .errors import KitError
+from .optimizer_step import apply_gradients
 
 RECONSTRUCTION_LOSSES = ("l1", "l2")
 
@@ -75,7 +76,7 @@ class Autoencoder(keras.Model):
         with tf.GradientTape() as tape:
             loss = self.reconstruction_loss(images, self([images, labels], training=True))
         grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        apply_gradients(self.optimizer, grads, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         return {"reconstruction": self.loss_tracker.result()}
 

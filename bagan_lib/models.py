@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .autoencoder import Autoencoder
 from .errors import KitError
+from .critic_parts import ConditionalCriticParts
 from .networks import (build_bagan_discriminator, build_decoder, build_discriminator, build_embedding,
                        build_encoder, build_generator)
 from .recipes import BAGAN_ADAM, MODEL_NAMES, RECIPES, Recipe, get_recipe  # noqa: F401  (re-exported)
@@ -94,7 +95,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
     return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=_default(critic_steps, 5),
-                              gp_lambda=_default(gp_lambda, 10.0), optimizer_defaults=PAPER_ADAM, **settings)
+                              gp_lambda=_default(gp_lambda, 10.0), optimizer_defaults=PAPER_ADAM,
+                              critic_parts=ConditionalCriticParts(critic), **settings)
 
 
 def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:

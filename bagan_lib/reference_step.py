@@ -23,6 +23,8 @@ equivalence test (tests/test_reference_step.py) checks the kit's step against
 an independent formulation. Two departures from the reference code, both
 where the kit follows the paper (REFERENCE.md): ``alpha`` is uniform, not
 ``N(0, 1)``, and the norm has the kit's small epsilon inside the square root.
+Embedding gradients are summed per class before Adam, as TensorFlow 2.2 did
+(:mod:`bagan_lib.optimizer_step`).
 
 Random draws come from a ``keras.random.SeedGenerator`` in the kit trainer's
 order (per critic update: fake labels, noise, wrong labels, alpha; then the
@@ -36,6 +38,7 @@ import keras
 import tensorflow as tf
 
 from .networks import build_decoder, build_discriminator, build_embedding, build_generator
+from .optimizer_step import apply_gradients
 from .penalties import DEFAULT_EPS
 from .trainer import PAPER_ADAM
 
@@ -103,7 +106,7 @@ class ReferenceStep:
             gp = penalty(self.critic, x_hat, y_real)
             d_loss = real + fake + wrong + self.gp_lambda * gp
         grads = tape.gradient(d_loss, self.critic.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
+        apply_gradients(self.d_optimizer, grads, self.critic.trainable_variables)
         return {"d_loss": d_loss, "real": real, "fake": fake, "wrong": wrong, "gp": gp}
 
     def generator_step(self, batch):
@@ -113,7 +116,7 @@ class ReferenceStep:
         with tf.GradientTape() as tape:
             g_loss = bce(self.critic([self.generator([z, y_fake], training=True), y_fake], training=True), 1.0)
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
         return g_loss
 
     def step(self, x_real, y_real):

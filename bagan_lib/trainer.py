@@ -17,14 +17,19 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   BAGAN-GP) or not (BAGAN: the class enters only through the latent, and the
   critic names the class);
 * ``fake_share``: ``"batch"`` (as many fakes as real images) or ``"class"``
-  (ceil(B / n) fakes: "fake" is as frequent as an average class, BAGAN).
+  (ceil(B / n) fakes: "fake" is as frequent as an average class, BAGAN);
+* ``critic_parts``: optionally, the critic factored into image features and a
+  label head (:class:`bagan_lib.critic_parts.ConditionalCriticParts`), so the
+  real images' features serve both the real and the wrong-label term and the
+  label branch runs once per class: the same mathematics, less work.
 
 One training step (Keras calls :meth:`train_step` once per batch):
 
 1. ``critic_steps`` times, on the same real batch: draw labels and noise,
    generate fakes, draw the penalty points, then update the critic: score real,
    fake and wrong-label images **in one batched critic call** (the critic has no
-   batch normalisation, so this is the same as three calls), sum the
+   batch normalisation, so this is the same as three calls; with
+   ``critic_parts`` the real images go through the conv stack once), sum the
    objective's terms and ``gp_lambda * GP``, apply the gradients. With
    ``jit_compile=True`` this update (forward, penalty with its nested tape,
    backward, optimizer) is one XLA-compiled function; the random draws stay
@@ -64,6 +69,7 @@ from keras import ops
 
 from .errors import KitError
 from .objectives import get_objective
+from .optimizer_step import apply_gradients
 from .penalties import ALPHAS, INTERPOLATIONS, gradient_penalty_at, interpolates
 
 
@@ -93,6 +99,14 @@ def several_replicas() -> bool:
     return tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
 
 
+def split_rows(batch, like):
+    """``batch`` cut into consecutive row blocks as long as the tensors in ``like``."""
+    ends = [0]
+    for part in like:
+        ends.append(ends[-1] + ops.shape(part)[0])
+    return [batch[start:end] for start, end in zip(ends[:-1], ends[1:])]
+
+
 class AdversarialTrainer(keras.Model):
     """Trains ``generator`` against ``critic``; see the module docstring for what varies."""
 
@@ -102,7 +116,7 @@ class AdversarialTrainer(keras.Model):
                  interpolation: str = "model", alpha: str = "uniform",
                  latent_sampler: Callable = normal_latents, label_inputs: bool = True, fake_share: str = "batch",
                  optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
-                 **kwargs):
+                 critic_parts=None, **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
         if fake_share not in FAKE_SHARES:
@@ -130,7 +144,11 @@ class AdversarialTrainer(keras.Model):
             raise KitError("jit_compile=True cannot run under a multi-device strategy: TensorFlow cannot run "
                            "the optimizer's gradient all-reduce (a merge_call) inside the compiled critic update.",
                            "use jit_compile=False with MirroredStrategy, or one device with jit_compile=True.")
+        if critic_parts is not None and not (n_classes is not None and label_inputs):
+            raise KitError("critic_parts factor a conditional critic (image and label inputs).",
+                           "pass n_classes with label_inputs=True, or leave critic_parts=None.")
         self.generator, self.critic = generator, critic
+        self.critic_parts = critic_parts  # a plain object, not tracked: its layers are the critic's
         self.latent_dim, self.n_classes = int(latent_dim), n_classes
         self.fake_labels, self.wrong_labels = fake_labels, bool(wrong_labels)
         self.critic_steps, self.gp_lambda = critic_steps, float(gp_lambda)
@@ -228,8 +246,33 @@ class AdversarialTrainer(keras.Model):
         return self.generate(self.latent_sampler(ops.convert_to_tensor(noise, "float32"), labels), labels,
                              training=training)
 
+    @property
+    def scorer(self):
+        """What scores images: the critic, or its factored parts (the same function)."""
+        return self.critic if self.critic_parts is None else self.critic_parts
+
     def score(self, images, labels, training=True):
-        return self.critic([images, labels] if self.labelled_networks else images, training=training)
+        return self.scorer([images, labels] if self.labelled_networks else images, training=training)
+
+    def score_groups(self, groups, training=True):
+        """Scores of several ``(images, labels)`` groups from **one batched critic call**, split per group.
+
+        With ``critic_parts``, each distinct image tensor (by identity: the real batch
+        appears with its labels and with wrong labels) goes through the conv stack once.
+        """
+        labels = ops.concatenate([y for _, y in groups], axis=0) if self.labelled_networks else None
+        if self.critic_parts is None:
+            scores = self.score(ops.concatenate([x for x, _ in groups], axis=0), labels, training=training)
+        else:
+            distinct = []
+            for x, _ in groups:
+                if not any(x is seen for seen in distinct):
+                    distinct.append(x)
+            features = split_rows(self.critic_parts.features(ops.concatenate(distinct, axis=0), training=training),
+                                  distinct)
+            rows = [features[next(i for i, seen in enumerate(distinct) if x is seen)] for x, _ in groups]
+            scores = self.critic_parts.head(ops.concatenate(rows, axis=0), labels, training=training)
+        return split_rows(scores, [x for x, _ in groups])
 
     # -- the step ----------------------------------------------------------------------------
     def _unpack(self, data):
@@ -250,21 +293,12 @@ class AdversarialTrainer(keras.Model):
         ``(total, terms)``; with ``gp_lambda > 0`` the penalty at ``x_hat`` (drawn
         here when not given) is included.
         """
-        images, labels = [x_real, x_fake], [y_real, y_fake]
-        if y_wrong is not None:
-            images.append(x_real)
-            labels.append(y_wrong)
-        scores = self.score(ops.concatenate(images, axis=0),
-                            ops.concatenate(labels, axis=0) if self.labelled_networks else None)
-        ends = [0]
-        for group in images:
-            ends.append(ends[-1] + ops.shape(group)[0])
-        groups = [scores[start:end] for start, end in zip(ends[:-1], ends[1:])]
-        terms = self.objective.critic_terms(*groups, y_real=y_real, y_fake=y_fake)
+        groups = [(x_real, y_real), (x_fake, y_fake)] + ([(x_real, y_wrong)] if y_wrong is not None else [])
+        terms = self.objective.critic_terms(*self.score_groups(groups), y_real=y_real, y_fake=y_fake)
         total = sum(terms.values())
         if self.gp_lambda > 0:
             x_hat = self.penalty_points(x_real, x_fake) if x_hat is None else x_hat
-            terms["gp"] = gradient_penalty_at(self.critic, x_hat, labels=y_real if self.labelled_networks else None)
+            terms["gp"] = gradient_penalty_at(self.scorer, x_hat, labels=y_real if self.labelled_networks else None)
             total = total + self.gp_lambda * terms["gp"]
         return total, terms
 
@@ -285,7 +319,7 @@ class AdversarialTrainer(keras.Model):
             loss, terms = self.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong, x_hat)
             scaled = loss / replica_position()[0]  # the replicas' gradients are summed
         grads = tape.gradient(scaled, self.critic.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
+        apply_gradients(self.d_optimizer, grads, self.critic.trainable_variables)
         terms["d_loss"] = loss
         return terms
 
@@ -298,7 +332,7 @@ class AdversarialTrainer(keras.Model):
             loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)
             scaled = loss / replica_position()[0]
         grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
         return loss
 
     def train_step(self, data):

@@ -22,6 +22,7 @@ def test_versus_rows_give_medians_throughput_and_speed_ups():
     rows = {row["contender"]: row for row in versus_rows(paper_size(32, 64), result, sgemm_gflops=200.0)}
     kit = rows["kit"]
     assert (kit["s/step"], kit["CPU s/step"], kit["GFLOP/s"], kit["% of sgemm"]) == (1.0, 2.0, 100.0, 50.0)
+    assert kit["reference GFLOP/s"] == 100.0       # the reference's work over the kit's time
     assert kit["x reference"] == 4.0              # median of 4, 5, 2 (a loaded third pair does not dominate)
     assert kit["pairs x reference"] == "4.00 5.00 2.00"
     assert kit["x reference+oneDNN"] == 2.0       # median of 2, 2.5, 1
@@ -49,9 +50,8 @@ def test_two_workers_time_their_steps_in_alternation():
     size = paper_size(32, 4, width=0.125, latent_dim=8, critic_steps=1)
     result = compare(size, [REFERENCE, KIT], pairs=2)
     assert [result[name]["onednn"] for name in ("reference", "kit")] == ["0", "1"]
-    # the same convolutions and matrix products; the reference adds its three calls' gradients (AddN), which
-    # is elementwise work: 0.3 % of the count at this tiny width, far less at the paper's
-    assert result["reference"]["gflop"] == pytest.approx(result["kit"]["gflop"], rel=1e-2)
+    # the kit's factored critic runs the real images' conv stack once for two terms (tests/test_critic_parts.py)
+    assert 0.5 * result["reference"]["gflop"] < result["kit"]["gflop"] < 0.95 * result["reference"]["gflop"]
     for name in ("reference", "kit"):
         assert len(result[name]["seconds"]) == len(result[name]["cpu_seconds"]) == 2
         assert min(result[name]["seconds"]) > 0 and result[name]["gflop"] > 0
