@@ -228,6 +228,8 @@ def run_command(args) -> int:
 
     from .outputs import atomic_write_text, save_table
 
+    if args.ops:
+        return run_ops_command(args)
     if args.versus_reference:
         from .versus_reference import run_versus, versus_sizes
 
@@ -255,4 +257,26 @@ def run_command(args) -> int:
         atomic_write_text(args.json, json.dumps({"note": note, "rows": table.to_dict("records")}, indent=1) + "\n")
     if args.out:
         save_table(table, args.out, name)
+    return 0
+
+
+def run_ops_command(args) -> int:
+    """``bench --ops``: per-op profiles (Markdown on stdout; ``--out``: ``ops_<design>_<size>.csv/.md``)."""
+    from .notebook_setup import configure_tensorflow_environment, silenced_native_stderr
+    from .op_profile import profile_steps
+    from .outputs import save_table
+    from .versus_reference import versus_sizes
+
+    sizes = versus_sizes(image_size=args.image_size, batch_size=args.batch_size, width=args.width,
+                         channels=args.channels)
+    configure_tensorflow_environment()  # oneDNN on for both: the profile compares the designs, not the settings
+    with silenced_native_stderr():
+        import tensorflow  # noqa: F401
+    for size in sizes:
+        for design, table in profile_steps(size, progress=stderr_progress).items():
+            label = f"{size.image_size}x{size.image_size}x{size.channels}, batch {size.batch_size}"
+            print(f"\n{design} step, {label}: {table.attrs['wall_s']:.2f} s wall (under the profiler)\n")
+            print(table.to_markdown(index=False))
+            if args.out:
+                save_table(table, args.out, f"ops_{design}_{size.image_size}")
     return 0

@@ -200,6 +200,9 @@ def _add_bench_parser(commands, profiles) -> None:
     bench.add_argument("--channels", type=int, choices=(1, 3), default=1, help="image channels (default: 1)")
     bench.add_argument("--versus-reference", action="store_true",
                        help="time the kit's BAGAN-GP step against the reference design's, in alternation")
+    bench.add_argument("--ops", action="store_true",
+                       help="where the time of one BAGAN-GP step goes: a per-op profile of the kit's and the "
+                            "reference design's step, at the --versus-reference sizes")
     bench.add_argument("--pairs", type=int, default=5, help="--versus-reference: timed pairs (default: 5)")
     bench.add_argument("--reference-onednn", choices=("off", "on", "both"), default="both",
                        help="--versus-reference: the baseline without oneDNN (TF defaults), with it, or both")

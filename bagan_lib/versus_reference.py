@@ -90,12 +90,11 @@ def versus_sizes(*, image_size: int | None = None, batch_size: int | None = None
 
 
 # --------------------------------------------------------------------------- worker side
-def build_step(contender: Contender, size, seed: int = 0):
-    """(one-step callable, GFLOP per step) for a contender, in this process."""
+def step_function(contender: Contender, size, seed: int = 0):
+    """(the contender's one-step ``tf.function``, its arguments), built in this process."""
     import tensorflow as tf
 
     from .bench import build_bench_trainer, random_batch
-    from .flops import function_flops
     from .reference_step import ReferenceStep, build_reference_networks
 
     x, y = random_batch(size, seed)
@@ -105,10 +104,16 @@ def build_step(contender: Contender, size, seed: int = 0):
                                                      width=size.width)
         baseline = ReferenceStep(generator, critic, latent_dim=size.latent_dim, n_classes=size.n_classes,
                                  critic_steps=size.critic_steps, seed=seed)
-        function, args = baseline.train_step, (x, y)
-    else:
-        trainer = build_bench_trainer("bagan_gp_v3", size, jit_compile=contender.xla, seed=seed)
-        function, args = tf.function(trainer.train_step), ((x, y),)
+        return baseline.train_step, (x, y)
+    trainer = build_bench_trainer("bagan_gp_v3", size, jit_compile=contender.xla, seed=seed)
+    return tf.function(trainer.train_step), ((x, y),)
+
+
+def build_step(contender: Contender, size, seed: int = 0):
+    """(one-step callable, GFLOP per step) for a contender, in this process."""
+    from .flops import function_flops
+
+    function, args = step_function(contender, size, seed)
     gflop = function_flops(function, *args).total / 1e9
     return (lambda: function(*args)), gflop
 
