@@ -28,7 +28,10 @@ from .features import as_features, same_extractor
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The KID kernel matrix k(x_i, y_j) = (x_i . y_j / d + 1)^3."""
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    base = x @ y.T / x.shape[1] + 1.0
+    cube = base * base
+    cube *= base  # two multiplications: several times faster than base ** 3
+    return cube
 
 
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:

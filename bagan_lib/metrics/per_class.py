@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import KitError
+from .blas import blas_threads_for
 from .features import Features, as_features, same_extractor
 from .frechet import fid
 from .kid import kid
@@ -74,6 +75,20 @@ def per_class_scores(real, real_labels, generated, generated_labels, *, class_na
     n_classes = len(class_names)
     real_labels = _labels(real_labels, len(real), n_classes, "real")
     generated_labels = _labels(generated_labels, len(generated), n_classes, "generated")
+    with blas_threads_for(real.dim):
+        rows, fids, kids, prs, thin = _score_classes(real, real_labels, generated, generated_labels, class_names,
+                                                     bootstrap=bootstrap, kid_subsets=kid_subsets,
+                                                     kid_subset_size=kid_subset_size, k=k, seed=seed)
+    if thin and warn:
+        warnings.warn(f"Per-class FID with {name}: fewer held-out real images than its {real.dim} feature "
+                      f"dimensions in {', '.join(thin)}; the covariance is rank-deficient there, read KID.",
+                      stacklevel=2)
+    return PerClassResult(pd.DataFrame(rows), name, fids, kids, prs)
+
+
+def _score_classes(real, real_labels, generated, generated_labels, class_names, *, bootstrap, kid_subsets,
+                   kid_subset_size, k, seed):
+    """The rows of :func:`per_class_scores`, the result objects, and the classes with n_real < dim."""
     rows, fids, kids, prs, thin = [], [], [], [], []
     for c, class_name in enumerate(class_names):
         a, b = real.subset(real_labels == c), generated.subset(generated_labels == c)
@@ -100,11 +115,7 @@ def per_class_scores(real, real_labels, generated, generated_labels, *, class_na
         prs.append(pr)
         row["note"] = "; ".join(notes)
         rows.append(row)
-    if thin and warn:
-        warnings.warn(f"Per-class FID with {name}: fewer held-out real images than its {real.dim} feature "
-                      f"dimensions in {', '.join(thin)}; the covariance is rank-deficient there, read KID.",
-                      stacklevel=2)
-    return PerClassResult(pd.DataFrame(rows), name, fids, kids, prs)
+    return rows, fids, kids, prs, thin
 
 
 def evaluate_generator(generator, extractor, *, real_images, real_labels, class_names, n_per_class: int,
