@@ -6,6 +6,7 @@ Commands
 ``train``         train one model (BAGAN, cDRAGAN, BAGAN-GP v1-v3) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
                   ``--versus-reference`` against the reference design's step.
+``evaluate``      per-class FID and KID of trained runs: the BAGAN-GP paper's Table 4 (CSV, Markdown, JSON, figure).
 ``data summary``  one row per class with its count in each split after a protocol.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
     _add_bench_parser(commands, PROFILES)
+    _add_evaluate_parser(commands)
 
     data = commands.add_parser("data", help="inspect datasets and imbalance protocols")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
@@ -209,6 +211,35 @@ def _add_bench_parser(commands, profiles) -> None:
     bench.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     bench.add_argument("--out", metavar="DIR", help="also write bench.csv and bench.md (versus_reference.*)")
     bench.set_defaults(func=_cmd_bench)
+
+
+def _add_evaluate_parser(commands) -> None:
+    from .metrics.extractors import EXTRACTORS, INCEPTION_SIZES
+
+    evaluate = commands.add_parser("evaluate", help="per-class FID and KID of trained runs (the paper's Table 4)")
+    evaluate.add_argument("--runs", nargs="+", required=True, metavar="DIR",
+                          help="run folders written by `train` (any models and seeds, one dataset)")
+    evaluate.add_argument("--out", required=True, metavar="DIR", help="folder for table4_*.csv/.md, table4.json/.png")
+    evaluate.add_argument("--extractor", choices=EXTRACTORS, default="domain",
+                          help="feature extractor: the kit's classifier of the dataset, or InceptionV3 (default: domain)")
+    evaluate.add_argument("--n-per-class", type=int, help="images per class (default: the profile's eval_per_class)")
+    evaluate.add_argument("--extractor-seed", type=int, default=0, help="seed of the domain classifier (default: 0)")
+    evaluate.add_argument("--bootstrap", type=int, default=100, help="FID bootstrap resamples (default: 100)")
+    evaluate.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default: 100)")
+    evaluate.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
+    evaluate.add_argument("--inception-size", type=int, choices=INCEPTION_SIZES, default=299,
+                          help="InceptionV3 input side: 299 (BAGAN-GP) or 224 (CAPGAN)")
+    evaluate.add_argument("--weights-path", help="InceptionV3 no-top weights file (else the Keras cache or a download)")
+    evaluate.add_argument("--weights-sha256", help="sha256 of --weights-path (else Keras's md5 of its own file)")
+    evaluate.add_argument("--cache-dir", help="where the domain classifier is cached (default: ~/.cache/bagan-kit)")
+    evaluate.add_argument("--data-dir", help=DATA_DIR_HELP)
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> int:
+    from .metrics.table4 import run_command
+
+    return run_command(args)
 
 
 def _cmd_bench(args) -> int:

@@ -377,6 +377,49 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     return result
 
 
+def load_run(out_dir, *, data: TrainingData | None = None, verbose: bool = False) -> TrainingResult:
+    """A run read back from its folder to be evaluated: nothing is trained and nothing is written.
+
+    The networks are rebuilt from ``config.json`` and restored from
+    ``checkpoints/`` (the autoencoder, then the full GAN state); the data are
+    loaded as for training (``data`` may pass them in when already loaded with
+    the same config), and checked against the checkpoint. ``timings`` are those
+    of ``metrics.json`` plus ``global_step`` and ``finished`` (the checkpoint
+    reached the run's last step). A folder without a run: a KitError.
+    """
+    from .checkpoints import read_meta
+    from .models import autoencoder_kind
+
+    folder = RunFolder(Path(out_dir))
+    if not folder.config.is_file() or not folder.gan.is_file():
+        raise KitError(f"{folder.root} holds no training run (it needs config.json and checkpoints/gan.npz).",
+                       "pass the --out folder of a finished `python -m bagan_lib train` run.")
+    saved = json.loads(folder.config.read_text())["config"]
+    # the run's own copy of its autoencoder, never the original path (which loading would copy again)
+    config = TrainConfig(**{**saved, "out_dir": str(folder.root), "resume": True, "overwrite": False,
+                            "autoencoder_path": None})
+    profile = config.resolved_profile()
+    meta = read_meta(folder.gan)
+    data = load_training_data(config, profile) if data is None else data
+    identity = run_identity(config, profile, data, steps_per_epoch(profile, len(data.y)))
+    check_same_run(meta.get("run", {}), identity, folder.gan,
+                   fix="load the run with the data it was trained on (the same dataset files and protocol).")
+    if autoencoder_kind(config.model) and not folder.autoencoder.is_file():
+        raise KitError(f"{folder.root} has a GAN checkpoint but no checkpoints/autoencoder.npz.",
+                       "evaluate a complete run folder (copy checkpoints/ whole).")
+    say = print if verbose else _quiet
+    autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)  # resume: reloads it
+    class_latents = _class_latents(config, autoencoder, data, folder.gan)
+    trainer = _build_trainer(config, profile, data, autoencoder, class_latents, meta["settings"])
+    step = _restore(trainer, folder.gan, None)
+    metrics = json.loads(folder.metrics.read_text()) if folder.metrics.is_file() else {}
+    end_step = meta["settings"]["epochs"] * identity["steps_per_epoch"]
+    timings = {**metrics.get("timings", {}), "global_step": step, "finished": step >= end_step}
+    return TrainingResult(config=config, profile=profile, trainer=trainer, autoencoder=autoencoder,
+                          class_latents=class_latents, data=data, history=meta.get("history", []), timings=timings,
+                          paths=folder.paths())
+
+
 def _build_trainer(config: TrainConfig, profile, data: TrainingData, autoencoder, class_latents, settings: dict):
     """The model's compiled trainer; its fresh weights depend only on the seed."""
     import keras

@@ -1,0 +1,99 @@
+"""Table 4 from smoke-size runs trained here: run folders read back exactly, rows in the paper's order,
+seeds aggregated, files written, and the evaluate command."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from bagan_lib.classifier import generate_per_class  # noqa: E402
+from bagan_lib.cli import main  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+from bagan_lib.metrics.table4 import AE_ROW, REAL_ROW, evaluate_runs, save_table4  # noqa: E402
+from bagan_lib.training import TrainConfig, load_run, load_training_data, train_model  # noqa: E402
+
+RUNS = [("bagan_gp_v3", 1), ("bagan_gp_v3", 2), ("bagan", 1), ("cdragan", 1)]
+FAST = dict(n_per_class=24, bootstrap=5, kid_subsets=4)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    data, results = {}, {}
+    for model, seed in RUNS:
+        config = TrainConfig(model=model, dataset="synthetic_cells", profile="smoke", seed=seed,
+                             out_dir=str(root / f"{model}-{seed}"))
+        if seed not in data:
+            data[seed] = load_training_data(config, config.resolved_profile())
+        results[(model, seed)] = train_model(config, data=data[seed], verbose=False)
+    return results
+
+
+def test_a_run_folder_is_read_back_exactly_without_writing(runs):
+    original = runs[("bagan", 1)]
+    folder = original.out_dir
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+    loaded = load_run(folder, data=original.data)
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()} == before
+    assert loaded.timings["finished"] and loaded.timings["global_step"] == 2 and loaded.config.model == "bagan"
+    a, _ = generate_per_class(original.trainer, 4, 3, seed=5)
+    b, _ = generate_per_class(loaded.trainer, 4, 3, seed=5)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(KitError, match="holds no training run"):
+        load_run(folder / "grids")
+
+
+def test_table4_has_the_papers_rows_a_column_per_class_and_seeds_aggregated(runs, cache, tmp_path):
+    dirs = [str(r.out_dir) for r in runs.values()]
+    table = evaluate_runs(dirs, cache_dir=cache, verbose=False, **FAST)
+    assert list(table.fid["FID"]) == [AE_ROW, "BAGAN", "cDRAGAN", "BAGAN-GP v3", REAL_ROW]
+    assert list(table.kid["KID"]) == list(table.fid["FID"])
+    headers = list(table.fid.columns[1:])
+    assert len(headers) == 4 and headers[0].startswith("normal (train 64, real ")
+    v3 = table.fid.set_index("FID").loc["BAGAN-GP v3"]
+    assert all("(2 seeds)" in cell for cell in v3)
+    assert all("[" in cell for cell in table.fid.set_index("FID").loc["BAGAN"])   # one seed: bootstrap interval
+    assert table.extractor.startswith("domain:synthetic_cells-32px-seed0-")
+    assert table.settings["seeds"] == [1, 2] and table.settings["n_per_class"] == 24
+    scores = table.scores
+    assert len(scores) == 4 * (2 * 2 + 2 + 2)   # per class: real and AE rows per seed, 4 runs
+    assert set(scores.loc[scores["row"] == AE_ROW, "seed"]) == {1, 2}
+    real_kid = scores[scores["row"] == REAL_ROW]["KID"].mean()
+    for model in ("BAGAN", "cDRAGAN", "BAGAN-GP v3"):  # smoke generators are far from real images
+        assert scores[scores["row"] == model]["KID"].mean() > real_kid
+    paths = save_table4(table, tmp_path)
+    for name in ("table4_fid.csv", "table4_fid.md", "table4_kid.csv", "table4_kid.md", "table4_scores.csv",
+                 "table4.json", "table4.png"):
+        assert (tmp_path / name).is_file(), name
+    payload = json.loads(paths["json"].read_text())
+    assert payload["extractor"] == table.extractor and len(payload["scores"]) == len(scores)
+    with pytest.raises(KitError, match="Several runs fill the same cell"):
+        evaluate_runs(dirs[:1] * 2, cache_dir=cache, verbose=False, **FAST)
+
+
+def test_the_evaluate_command_writes_the_table_and_refuses_bad_input(runs, cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BAGAN_CACHE_DIR", str(cache))
+    run = str(runs[("cdragan", 1)].out_dir)
+    assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--n-per-class", "16", "--bootstrap", "3",
+                 "--kid-subsets", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| cDRAGAN" in out and "real training images" in out and (tmp_path / "table4.png").is_file()
+    assert main(["evaluate", "--runs", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+    assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--bootstrap", "-1"]) == 2
+    assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--extractor", "vgg"]) == 2
