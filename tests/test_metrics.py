@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -169,3 +168,14 @@ def test_precision_and_recall_are_one_for_identical_sets_and_zero_for_far_apart_
     # a generator covering half of the real data: full precision, recall about one half
     half = precision_recall(x, x[x[:, 0] > 0])
     assert half.precision == 1.0 and 0.35 < half.recall < 0.75
+
+
+def test_feature_sets_of_different_sizes_or_with_nan_are_refused():
+    rng = np.random.default_rng(13)
+    for score in (fid, kid, precision_recall):
+        with pytest.raises(KitError, match="4 and 5 dimensions"):
+            score(rng.normal(size=(20, 4)), rng.normal(size=(20, 5)))
+    bad = rng.normal(size=(20, 4))
+    bad[3, 1] = np.nan
+    with pytest.raises(KitError, match="NaN"):
+        fid(bad, bad)

@@ -10,17 +10,19 @@ One concept per module:
 * :mod:`.precision_recall`: k-NN manifold precision and recall (Kynkaanniemi et al. 2019).
 * :mod:`.extractors`: the ``inception`` (Keras InceptionV3) and ``domain`` (the kit's classifier) extractors.
 * :mod:`.per_class`: per-class FID and KID of a trained generator against held-out real images.
+* :mod:`.table4`, :mod:`.table4_plots`: the BAGAN-GP paper's Table 4 from run folders (``python -m bagan_lib evaluate``).
+* :mod:`.blas`: one BLAS thread for the many small matrix operations (much faster on a small shared CPU).
 
-The extractors and per-class evaluation import TensorFlow; the formulas need only numpy and scipy.
+The extractors, SSIM and Table 4 import TensorFlow when called; the formulas need only numpy, scipy and sklearn.
 """
 
-from .features import RAW, Features, as_features, same_extractor
+from .features import RAW, Features, as_features, paired_features, same_extractor
 from .frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
 from .inception_score import ISResult, inception_score
 from .kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
 from .precision_recall import PrecisionRecall, precision_recall
 from .ssim import SSIMResult, ssim_score
 
-__all__ = ["RAW", "Features", "as_features", "same_extractor", "FIDResult", "fid", "frechet_distance",
+__all__ = ["RAW", "Features", "as_features", "paired_features", "same_extractor", "FIDResult", "fid", "frechet_distance",
            "gaussian_stats", "trace_sqrt_product", "ISResult", "inception_score", "KIDResult", "kid",
            "mmd2_unbiased", "polynomial_kernel", "PrecisionRecall", "precision_recall", "SSIMResult", "ssim_score"]

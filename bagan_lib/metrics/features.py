@@ -67,3 +67,12 @@ def same_extractor(*items) -> str:
         raise KitError(f"These numbers come from different feature extractors ({', '.join(names)}) and are not "
                        "comparable.", "compute every score you compare with one extractor (the same name).")
     return names[0]
+
+
+def paired_features(a, b, extractor: str | None = None, *, min_rows: int = 2) -> tuple[Features, Features, str]:
+    """Two feature sets to compare: checked (:func:`as_features`), of one extractor and one dimension."""
+    a, b = as_features(a, extractor, min_rows=min_rows), as_features(b, extractor, min_rows=min_rows)
+    name = same_extractor(a, b)
+    if a.dim != b.dim:
+        raise KitError(f"The feature sets have {a.dim} and {b.dim} dimensions.", "compute both with one extractor.")
+    return a, b, name

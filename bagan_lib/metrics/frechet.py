@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import KitError
 from .blas import blas_threads_for
-from .features import as_features, same_extractor
+from .features import as_features, paired_features
 
 
 def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -135,12 +135,7 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
     feature dimensions the covariance is rank-deficient: ``note`` says so (and a
     warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
     """
-    real = as_features(features_real, extractor, min_rows=2)
-    generated = as_features(features_generated, extractor, min_rows=2)
-    name = same_extractor(real, generated)
-    if real.dim != generated.dim:
-        raise KitError(f"The feature sets have {real.dim} and {generated.dim} dimensions.",
-                       "compute both with the same extractor.")
+    real, generated, name = paired_features(features_real, features_generated, extractor)
     if bootstrap < 0 or not 0 < confidence < 1:
         raise KitError(f"bootstrap={bootstrap}, confidence={confidence}: need bootstrap >= 0 and 0 < confidence < 1.",
                        "pass e.g. bootstrap=100, confidence=0.95.")

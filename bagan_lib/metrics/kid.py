@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import KitError
-from .features import as_features, same_extractor
+from .features import paired_features
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -65,11 +65,7 @@ def kid(features_a, features_b, *, subsets: int = 100, subset_size: int = 1000, 
     capped, every subset of the smaller set is that whole set, and the spread
     only reflects the larger set's sampling.
     """
-    a = as_features(features_a, extractor, min_rows=2)
-    b = as_features(features_b, extractor, min_rows=2)
-    name = same_extractor(a, b)
-    if a.dim != b.dim:
-        raise KitError(f"The feature sets have {a.dim} and {b.dim} dimensions.", "compute both with one extractor.")
+    a, b, name = paired_features(features_a, features_b, extractor)
     if subsets < 1 or subset_size < 2:
         raise KitError(f"subsets={subsets}, subset_size={subset_size}: need subsets >= 1 and subset_size >= 2.",
                        "pass e.g. subsets=100, subset_size=1000 (Binkowski et al.'s values).")

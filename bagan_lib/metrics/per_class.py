@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import KitError
 from .blas import blas_threads_for
-from .features import Features, as_features, same_extractor
+from .features import Features, paired_features
 from .frechet import fid
 from .kid import kid
 from .precision_recall import precision_recall
@@ -70,8 +70,7 @@ def per_class_scores(real, real_labels, generated, generated_labels, *, class_na
     """
     import pandas as pd
 
-    real, generated = as_features(real), as_features(generated)
-    name = same_extractor(real, generated)
+    real, generated, name = paired_features(real, generated, min_rows=1)
     n_classes = len(class_names)
     real_labels = _labels(real_labels, len(real), n_classes, "real")
     generated_labels = _labels(generated_labels, len(generated), n_classes, "generated")

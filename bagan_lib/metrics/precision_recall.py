@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import KitError
-from .features import as_features, same_extractor
+from .features import paired_features
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,7 @@ def inside_manifold(reference: np.ndarray, radii: np.ndarray, queries: np.ndarra
 
 def precision_recall(features_real, features_generated, *, k: int = 3, extractor: str | None = None) -> PrecisionRecall:
     """Kynkaanniemi et al.'s precision and recall with k-nearest-neighbour manifolds (both sets need > k points)."""
-    real = as_features(features_real, extractor, min_rows=2)
-    generated = as_features(features_generated, extractor, min_rows=2)
-    name = same_extractor(real, generated)
-    if real.dim != generated.dim:
-        raise KitError(f"The feature sets have {real.dim} and {generated.dim} dimensions.", "use one extractor.")
+    real, generated, name = paired_features(features_real, features_generated, extractor)
     if not 1 <= k < min(len(real), len(generated)):
         raise KitError(f"k={k} needs more than k points in each set ({len(real)} real, {len(generated)} generated).",
                        "pass a smaller k (the paper's is 3) or more images.")
