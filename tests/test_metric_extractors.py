@@ -118,3 +118,20 @@ def test_domain_extractor_is_cached_and_retrained_when_its_key_changes(tmp_path,
         fid(first(x), other_seed(x))
     with pytest.raises(KitError, match="Unknown feature extractor"):
         extractors.get_extractor("vgg")
+
+
+def test_inception_score_code_path_with_the_imagenet_top():
+    from bagan_lib.metrics import inception_score
+
+    model = extractors.imagenet_classifier(weights=None)
+    probabilities = extractors.imagenet_probabilities(model, grey_images(2))
+    assert probabilities.shape == (2, 1000)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    score = inception_score(probabilities, splits=1, classifier="inception-imagenet-untrained")
+    assert 1.0 <= score.mean <= 2.0 and score.n == 2
+
+
+def test_imagenet_top_offline_names_its_own_file(empty_keras_home, monkeypatch):
+    monkeypatch.setenv("BAGAN_OFFLINE", "1")
+    with pytest.raises(KitError, match=extractors.INCEPTION_FILES[True][0]):
+        extractors.imagenet_classifier()

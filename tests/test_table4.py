@@ -97,3 +97,9 @@ def test_the_evaluate_command_writes_the_table_and_refuses_bad_input(runs, cache
     assert "not a run folder" in capsys.readouterr().err
     assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--bootstrap", "-1"]) == 2
     assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--extractor", "vgg"]) == 2
+    capsys.readouterr()
+    monkeypatch.setenv("BAGAN_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--extractor", "inception"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--weights-path" in error and "--extractor domain" in error

@@ -92,8 +92,9 @@ def _file_digest(path: Path, algorithm: str) -> str:
 def _no_weights_fix(file_name: str) -> str:
     return (f"on a machine with network access download {_URL}{file_name} and put it in {_keras_models_dir()}/ "
             f"(the Keras cache; $KERAS_HOME/models/ if KERAS_HOME is set), or pass its path as "
-            f"weights_path='.../{file_name}' (--weights-path); or use the 'domain' extractor "
-            "(extractor='domain', --extractor domain), which the kit trains on the dataset and needs no download.")
+            f"weights_path='.../{file_name}' (--weights-path). For FID and KID the 'domain' extractor "
+            "(extractor='domain', --extractor domain) needs no download: the kit trains it on the dataset "
+            "(the Inception Score has no such substitute).")
 
 
 def check_weights_file(path, *, include_top: bool = False, sha256: str | None = None) -> Path:

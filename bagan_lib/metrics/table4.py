@@ -126,13 +126,15 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     """
     import pandas as pd
 
-    from .extractors import get_extractor
+    from .extractors import get_extractor, inception_weights_file
     from .per_class import evaluate_generator, held_out_images, per_class_scores
 
     say = print if verbose else (lambda *a, **k: None)
     if not run_dirs:
         raise KitError("No run folders given.", "pass the --out folders of `train` runs (--runs DIR ...).")
     start = time.perf_counter()
+    if extractor == "inception":  # missing weights fail before the runs are loaded
+        inception_weights_file(weights_path=weights_path, sha256=weights_sha256)
     runs = load_runs(run_dirs)
     _check_same_data(runs)
     first = runs[0]
