@@ -79,6 +79,16 @@ def test_fid_of_a_sample_against_itself_is_zero_symmetric_and_named():
     assert fid(x, y, bootstrap=50, seed=1) == ab  # seeded
 
 
+def test_fids_bootstrap_interval_corrects_the_small_sample_bias():
+    rng = np.random.default_rng(14)
+    a, b = rng.normal(size=(60, 8)), rng.normal(size=(60, 8))   # one distribution: the true FID is 0
+    same = fid(a, b, bootstrap=200, seed=0)
+    assert same.value > 0.1 and same.bias > 0.5 * same.value and same.low == 0.0 < same.high
+    far = fid(a, b + 2.0, bootstrap=200, seed=0)   # true FID 32
+    assert far.low < far.value < far.high and 0 < far.bias < 0.1 * far.value
+    assert fid(a, b, bootstrap=0).bias == 0 and fid(a, b, bootstrap=0).low == fid(a, b, bootstrap=0).value
+
+
 def test_fid_warns_when_there_are_fewer_images_than_dimensions():
     rng = np.random.default_rng(5)
     with pytest.warns(UserWarning, match="rank-deficient"):

@@ -104,11 +104,12 @@ def gaussian_stats(features) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class FIDResult:
-    """A FID with its bootstrap percentile interval, the sample sizes and the extractor's name."""
+    """A FID with its bootstrap confidence interval and bias estimate, the sample sizes and the extractor's name."""
 
     value: float
     low: float
     high: float
+    bias: float          # bootstrap estimate of the small-sample bias: mean of the resampled FIDs - value
     n_real: int
     n_generated: int
     dim: int
@@ -123,17 +124,21 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
     """FID (Heusel et al. 2017) of two feature sets, with a bootstrap confidence interval.
 
     ``value`` is the Frechet distance of the Gaussians fitted to all features.
-    The interval: ``bootstrap`` times, both sets are resampled with replacement
-    (independently, seeded by ``seed``) and the FID recomputed; ``low``/``high``
-    are the (1 - confidence)/2 and (1 + confidence)/2 percentiles of those
-    resampled FIDs (``bootstrap=0``: no interval, low = high = value). The
-    interval shows how much FID moves with the sample; it need not contain
-    ``value``: a resample repeats images (about 63 % distinct), and FID grows as
-    the number of distinct images shrinks, so when two sets are close the
-    resampled FIDs can all lie above ``value``. FID is biased upwards
-    for small samples (Binkowski et al. 2018), and with fewer images than
-    feature dimensions the covariance is rank-deficient: ``note`` says so (and a
-    warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
+    ``bootstrap`` times, both sets are resampled with replacement
+    (independently, seeded by ``seed``) and the FID recomputed. FID is biased
+    upwards in small samples (Binkowski et al. 2018): the resampled FIDs, with
+    only about 63 % distinct images each, lie above ``value`` about as far as
+    ``value`` lies above the FID of the distributions; ``bias`` is that shift
+    (their mean minus ``value``). The interval is therefore the *basic*
+    bootstrap interval (Davison and Hinkley 1997, Eq. 5.6), which corrects for
+    it: ``[2 value - q_high, 2 value - q_low]`` with q the (1 -/+ confidence)/2
+    percentiles of the resampled FIDs, clipped at 0. For two samples of one
+    distribution it reaches down to 0 while ``value`` is positive; when the
+    bias is large it can lie wholly below ``value``. (The plain percentile
+    interval ``[q_low, q_high]`` would exclude the true 0 there.)
+    ``bootstrap=0``: no interval, low = high = value, bias 0. With fewer images
+    than feature dimensions the covariance is rank-deficient: ``note`` says so
+    (and a warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
     """
     real, generated, name = paired_features(features_real, features_generated, extractor)
     if bootstrap < 0 or not 0 < confidence < 1:
@@ -142,17 +147,20 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
     with blas_threads_for(real.dim):
         value = frechet_distance(*gaussian_stats(real.values), *gaussian_stats(generated.values))
         low = high = value
+        bias = 0.0
         if bootstrap:
             rng = np.random.default_rng(seed)
             samples = [frechet_distance(*gaussian_stats(real.values[rng.integers(0, len(real), len(real))]),
                                         *gaussian_stats(generated.values[rng.integers(0, len(generated),
                                                                                       len(generated))]))
                        for _ in range(bootstrap)]
-            low, high = (float(q) for q in np.percentile(samples, [50 * (1 - confidence), 50 * (1 + confidence)]))
+            q_low, q_high = np.percentile(samples, [50 * (1 - confidence), 50 * (1 + confidence)])
+            low, high = float(max(2 * value - q_high, 0.0)), float(max(2 * value - q_low, 0.0))
+            bias = float(np.mean(samples) - value)
     small = min(len(real), len(generated))
     note = ""
     if small < real.dim:
         note = (f"{small} images < {real.dim} feature dimensions: the covariance is rank-deficient and FID is "
                 "unreliable (KID is unbiased here)")
         warnings.warn(f"FID: {note}.", stacklevel=2)
-    return FIDResult(value, low, high, len(real), len(generated), real.dim, bootstrap, confidence, name, note)
+    return FIDResult(value, low, high, bias, len(real), len(generated), real.dim, bootstrap, confidence, name, note)

@@ -61,7 +61,7 @@ def _labels(labels, n: int, n_classes: int, what: str) -> np.ndarray:
 def per_class_scores(real, real_labels, generated, generated_labels, *, class_names, bootstrap: int = 100,
                      kid_subsets: int = 100, kid_subset_size: int = 1000, k: int = 3, seed: int = 0,
                      warn: bool = True) -> PerClassResult:
-    """FID (with its bootstrap interval), KID and precision/recall per class, from features of one extractor.
+    """FID (with its bootstrap interval and bias estimate), KID and precision/recall per class, from features of one extractor.
 
     A class with fewer than ``k + 1`` real or generated images gets NaN scores
     and a note. ``KID subset`` is the subset size KID used (``kid_subset_size``
@@ -106,6 +106,7 @@ def _score_classes(real, real_labels, generated, generated_labels, class_names, 
                 notes.append(f"n_real {len(a)} < {real.dim} features: FID covariance rank-deficient, prefer KID")
         nan = float("nan")
         row.update({"FID": f.value if f else nan, "FID low": f.low if f else nan, "FID high": f.high if f else nan,
+                    "FID bias": f.bias if f else nan,
                     "KID": q.mean if q else nan, "KID std": q.std if q else nan,
                     "KID subset": q.subset_size if q else 0,
                     "precision": pr.precision if pr else nan, "recall": pr.recall if pr else nan})

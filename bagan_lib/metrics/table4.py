@@ -12,7 +12,8 @@ the features of one extractor, named in every output.
 
 Runs of several seeds give one cell per seed; the table shows their mean and
 standard deviation. A single seed shows the value with its bootstrap interval
-(FID) or the standard deviation over KID's subsets.
+(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`) or
+the standard deviation over KID's subsets.
 """
 
 from __future__ import annotations
