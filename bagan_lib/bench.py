@@ -234,12 +234,14 @@ def run_command(args) -> int:
         from .versus_reference import run_versus, versus_sizes
 
         sizes = versus_sizes(image_size=args.image_size, batch_size=args.batch_size, width=args.width,
-                             channels=args.channels)
+                             channels=args.channels, profiles=args.profiles)
         table, sgemm = run_versus(sizes, pairs=args.pairs, reference_onednn=args.reference_onednn,
                                   progress=stderr_progress)
         name, note = "versus_reference", f"two-thread NumPy sgemm: {sgemm:.0f} GFLOP/s (best, before and after)"
     else:
         from .notebook_setup import configure_tensorflow_environment, silenced_native_stderr
+
+        args.profiles = args.profiles or list(DEFAULT_PROFILES)
 
         bench_cases(args.models, args.profiles, xla=args.xla, repeats=args.repeats, image_size=args.image_size,
                     batch_size=args.batch_size, width=args.width, channels=args.channels)
@@ -268,7 +270,7 @@ def run_ops_command(args) -> int:
     from .versus_reference import versus_sizes
 
     sizes = versus_sizes(image_size=args.image_size, batch_size=args.batch_size, width=args.width,
-                         channels=args.channels)
+                         channels=args.channels, profiles=args.profiles)
     configure_tensorflow_environment()  # oneDNN on for both: the profile compares the designs, not the settings
     with silenced_native_stderr():
         import tensorflow  # noqa: F401

@@ -191,8 +191,10 @@ def _add_bench_parser(commands, profiles) -> None:
     bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
     bench.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_MODELS),
                        help="models to time (default: %(default)s; v1 costs what cdragan does, v2 what v3 does)")
-    bench.add_argument("--profiles", nargs="+", choices=list(profiles), default=list(DEFAULT_PROFILES),
-                       help="size profiles (default: %(default)s; a paper-size step takes seconds here)")
+    bench.add_argument("--profiles", nargs="+", choices=list(profiles),
+                       help=f"size profiles (default: {' '.join(DEFAULT_PROFILES)}; a paper-size step takes seconds "
+                            "here); with --versus-reference or --ops: compare at these profiles' sizes instead of "
+                            "the paper's 32x32 batch 64 and 64x64 batch 128")
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")
     bench.add_argument("--xla", choices=list(XLA_MODES), default="both",
                        help="XLA on the critic step: off, on or both (default: both)")

@@ -70,12 +70,19 @@ def paper_size(image_size: int, batch_size: int, *, channels: int = 1, width: fl
 
 
 def versus_sizes(*, image_size: int | None = None, batch_size: int | None = None, width: float | None = None,
-                 channels: int = 1) -> list:
+                 channels: int = 1, profiles=None) -> list:
     """The sizes to compare: :data:`SIZES` at the paper's width, or the one ``image_size`` asked for.
 
     ``batch_size`` defaults to the paper's pairing (64 at 32x32, else 128); ``width`` to 1.0.
+    With ``profiles`` (e.g. ``["teach"]``), BAGAN-GP v3's step at each profile's sizes
+    instead (its image size, width, latent size, batch and critic steps; the other
+    options override them).
     """
-    from .bench import NETWORK_SIZES
+    from .bench import NETWORK_SIZES, bench_size
+
+    if profiles:
+        return [bench_size("bagan_gp_v3", profile, image_size=image_size, batch_size=batch_size, width=width,
+                           channels=channels) for profile in profiles]
 
     if image_size is None and batch_size is not None:
         raise KitError("--batch-size needs --image-size with --versus-reference.",
@@ -252,7 +259,7 @@ def versus_rows(size, result: dict, sgemm_gflops: float) -> list[dict]:
     for name, r in result.items():
         median = statistics.median(r["seconds"])
         row = {"image": f"{size.image_size}x{size.image_size}x{size.channels}", "batch": size.batch_size,
-               "contender": name, "GFLOP/step": round(r["gflop"], 1), "s/step": round(median, 3),
+               "width": size.width, "critic steps": size.critic_steps, "contender": name, "GFLOP/step": round(r["gflop"], 1), "s/step": round(median, 3),
                "CPU s/step": round(statistics.median(r["cpu_seconds"]), 3),
                "GFLOP/s": round(r["gflop"] / median, 1),
                "% of sgemm": round(100 * r["gflop"] / median / sgemm_gflops, 1)}

@@ -34,6 +34,9 @@ def test_versus_sizes_are_the_papers_pairs_unless_one_is_asked_for():
         (32, 64, 1.0, 128, 5), (64, 128, 1.0, 128, 5)]
     assert [(s.image_size, s.batch_size) for s in versus_sizes(image_size=64)] == [(64, 128)]
     assert versus_sizes(image_size=32, batch_size=8, width=0.25)[0].width == 0.25
+    teach = versus_sizes(profiles=["teach"])[0]   # the kit's teach profile: BAGAN-GP v3 as notebook 06 trains it
+    assert (teach.image_size, teach.batch_size, teach.width, teach.latent_dim, teach.critic_steps) == (32, 64, 0.5, 64, 2)
+    assert versus_sizes(profiles=["teach"], batch_size=8)[0].batch_size == 8
     for bad in (dict(batch_size=8), dict(image_size=48), dict(image_size=32, width=0.0)):
         with pytest.raises(KitError):
             versus_sizes(**bad)
