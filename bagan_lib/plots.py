@@ -108,17 +108,17 @@ def plot_per_class_accuracy(table, columns, *, title: str):
     names = list(table["name"])
     x = np.arange(len(names))
     width = 0.8 / len(columns)
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(names) * max(1, len(columns) / 2)), 3.8))
+    fig, ax = plt.subplots(figsize=(min(16, max(6, 0.8 * len(names) * max(1, len(columns) / 2))), 4.2))
     for i, column in enumerate(columns):
         ax.bar(x + (i - (len(columns) - 1) / 2) * width, table[column], width, label=column)
     if "chance" in table:
         ax.axhline(float(table["chance"].iloc[0]), color="black", linestyle=":", label="chance")
     labels = [f"{n}\n({k})" for n, k in zip(names, table["train images"])] if "train images" in table else names
     ax.set_xticks(x, labels, fontsize=7)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.05)
     ax.set_xlabel("class (training images)")
     ax.set_ylabel("share classified as the class")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never over the bars
     fig.tight_layout()
     return fig
