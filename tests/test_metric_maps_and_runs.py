@@ -127,3 +127,15 @@ def test_the_figures_have_titles_and_labelled_axes():
     assert panel_texts == ["20 real, 20 generated\nprecision 0.50, recall 0.75"]
     with pytest.raises(KitError, match="No maps"):
         plot_feature_maps({}, NAMES, title="x")
+
+
+def test_pixel_features_are_block_means_named_by_their_size():
+    from bagan_lib.metrics.extractor_comparison import PixelExtractor
+
+    images = np.arange(2 * 4 * 4 * 1, dtype=float).reshape(2, 4, 4, 1)
+    features = PixelExtractor(2)(images)
+    assert features.extractor == "pixels-2px" and features.values.shape == (2, 4)
+    np.testing.assert_allclose(features.values[0], [images[0, :2, :2].mean(), images[0, :2, 2:].mean(),
+                                                    images[0, 2:, :2].mean(), images[0, 2:, 2:].mean()])
+    with pytest.raises(KitError, match="multiple of 3"):
+        PixelExtractor(3)(images)

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 from bagan_lib.classifier import generate_per_class  # noqa: E402
 from bagan_lib.cli import main  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.metrics.table4 import AE_ROW, REAL_ROW, evaluate_runs, save_table4  # noqa: E402
+from bagan_lib.metrics.table4 import AE_ROW, REAL_ROW, evaluate_runs, pretrained_autoencoder, save_table4  # noqa: E402
 from bagan_lib.training import TrainConfig, load_run, load_training_data, train_model  # noqa: E402
 
 RUNS = [("bagan_gp_v3", 1), ("bagan_gp_v3", 2), ("bagan", 1), ("cdragan", 1)]
@@ -56,6 +56,17 @@ def test_a_run_folder_is_read_back_exactly_without_writing(runs):
     np.testing.assert_array_equal(a, b)
     with pytest.raises(KitError, match="holds no training run"):
         load_run(folder / "grids")
+
+
+def test_the_autoencoder_baseline_uses_the_pretrained_weights_not_the_generators(runs):
+    run = load_run(runs[("bagan_gp_v3", 1)].out_dir, data=runs[("bagan_gp_v3", 1)].data)
+    ae = pretrained_autoencoder(run)
+    with np.load(run.paths["autoencoder"]) as saved:
+        for i, weight in enumerate(ae.weights):
+            np.testing.assert_array_equal(np.asarray(weight), saved[f"weights_{i}"])
+    # the run's own autoencoder shares its decoder with the generator, which the GAN steps changed
+    trained = [np.asarray(w) for w in run.autoencoder.decoder.weights]
+    assert any(not np.array_equal(a, np.asarray(b)) for a, b in zip(trained, ae.decoder.weights))
 
 
 def test_table4_has_the_papers_rows_a_column_per_class_and_seeds_aggregated(runs, cache, tmp_path):

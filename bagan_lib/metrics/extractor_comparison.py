@@ -7,6 +7,8 @@ order of the classes, depend on the extractor: InceptionV3's ImageNet features
 extractors are never mixed (:mod:`bagan_lib.metrics.features`); this module
 puts them next to each other, one column per extractor, with the rank
 correlation of the per-class FIDs between every pair of extractors.
+:class:`PixelExtractor` (the images themselves, block-averaged to a few
+pixels) is the naive feature space that is always available to compare with.
 """
 
 from __future__ import annotations
@@ -16,6 +18,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import KitError
+
+
+class PixelExtractor:
+    """The images as features: block means over ``size`` x ``size`` pixels (per channel), flattened.
+
+    No network sees them, so this space measures brightness and layout only;
+    it is the baseline that shows how much the feature space decides. Name:
+    ``pixels-<size>px``; the image side must be a multiple of ``size``.
+    """
+
+    kind = "pixels"
+
+    def __init__(self, size: int = 8):
+        if size < 1:
+            raise KitError(f"size={size} must be at least 1.", "pass e.g. size=8.")
+        self.size, self.name = size, f"pixels-{size}px"
+
+    def __call__(self, images):
+        from .features import Features
+
+        x = np.asarray(images, dtype=np.float64)
+        if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[1] % self.size:
+            raise KitError(f"Images of shape {x.shape[1:]} cannot be averaged to {self.size}x{self.size} blocks.",
+                           f"pass square images (n, side, side, channels) whose side is a multiple of {self.size}.")
+        block = x.shape[1] // self.size
+        means = x.reshape(len(x), self.size, block, self.size, block, x.shape[3]).mean(axis=(2, 4))
+        return Features(means.reshape(len(x), -1), self.name)
 
 
 @dataclass

@@ -96,6 +96,26 @@ def _capped_per_class(x, y, n: int, seed: int):
     return x[keep], np.asarray(y)[keep]
 
 
+def pretrained_autoencoder(run):
+    """The run's autoencoder as pre-training left it, rebuilt from its ``checkpoints/autoencoder.npz``.
+
+    ``run.autoencoder`` cannot serve: the generator *is* its decoder (and
+    embedding), so after the GAN training, or after :func:`bagan_lib.training.load_run`
+    restored the GAN state, it decodes with the generator's weights. The lower
+    baseline is the pre-trained autoencoder.
+    """
+    from ..checkpoints import model_state, restore_state
+    from ..models import build_autoencoder
+
+    ae = build_autoencoder(supervised=run.autoencoder.supervised, image_size=run.data.image_size,
+                           channels=run.data.channels, n_classes=run.data.n_classes,
+                           latent_dim=run.profile.latent_dim, width=run.profile.width,
+                           reconstruction=run.autoencoder.reconstruction)
+    ae.compile()
+    restore_state(run.paths["autoencoder"], model_state(ae))
+    return ae
+
+
 def _reconstruct(autoencoder, x, y, batch_size: int = 512) -> np.ndarray:
     parts = []
     for i in range(0, len(x), batch_size):
@@ -166,7 +186,7 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
             with_ae = {run.config.model: run for run in group if run.autoencoder is not None}
             owner = next((with_ae[m] for m in AE_PREFERENCE if m in with_ae), None)
             if owner is not None:
-                rebuilt = _reconstruct(owner.autoencoder, x_train, y_train)
+                rebuilt = _reconstruct(pretrained_autoencoder(owner), x_train, y_train)
                 scored = per_class_scores(real_features, real_y, features(rebuilt), y_train, class_names=names,
                                           seed=seed, warn=False, **options)
                 rows += _rows(AE_ROW, seed, scored, n_train)
