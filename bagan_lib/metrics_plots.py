@@ -24,7 +24,7 @@ def plot_sample_size(study, *, title: str, highlight: tuple | None = (27, 73), h
 
     draws, summary = study.draws, study.summary()
     n = summary["n_real"].to_numpy()
-    fig, axes = plt.subplots(2, 1, figsize=(7.5, 6.6), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.8), sharex=True)
     for ax, metric in zip(axes, ("FID", "KID")):
         jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, len(draws)))  # dots side by side
         ax.scatter(draws["n_real"] * jitter, draws[metric], s=8, alpha=0.35, color=REAL_COLOUR,
@@ -35,13 +35,16 @@ def plot_sample_size(study, *, title: str, highlight: tuple | None = (27, 73), h
         ax.axhline(0.0, color="black", lw=1, ls="--", label="true value (one class against itself): 0")
         ax.axvline(study.dim, color="grey", lw=1, ls=":", label=f"feature dimension d = {study.dim}")
         if highlight:
-            ax.axvspan(*highlight, color="grey", alpha=0.12,
-                       label=highlight_label or f"{highlight[0]}-{highlight[1]} real images")
+            span = f"{highlight[0]}-{highlight[1]}" if highlight[0] != highlight[1] else f"{highlight[0]}"
+            ax.axvspan(highlight[0] * 0.97, highlight[1] * 1.03, color="grey", alpha=0.15,
+                       label=f"{highlight_label or 'real images'}: {span}")
         ax.set_ylabel(f"{metric} (lower is better)")
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
     axes[0].set_xscale("log")
-    axes[1].set_xlabel(f"n_real: real images drawn from the pool of {study.n_pool} (log scale); "
-                       f"compared with {study.n_reference} others of the same class")
+    axes[1].set_xticks(n, [str(v) for v in n])
+    axes[1].minorticks_off()
+    axes[1].set_xlabel(f"n_real: real images drawn from a pool of {study.n_pool} (log scale)\n"
+                       f"each draw is compared with {study.n_reference} other images of the same class")
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[0].set_title(title)
     fig.tight_layout()
@@ -65,7 +68,7 @@ def plot_feature_maps(maps: dict, class_names, *, title: str, scores=None):
     for i, (name, fmap) in enumerate(maps.items()):
         for c, class_name in enumerate(class_names):
             ax = axes[i][c]
-            ax.scatter(fmap.points[:, 0], fmap.points[:, 1], s=2, color="#d9d9d9")
+            ax.scatter(fmap.points[:, 0], fmap.points[:, 1], s=2, color="#d9d9d9", label="other classes")
             real, fake = fmap.part(c, False), fmap.part(c, True)
             ax.scatter(real[:, 0], real[:, 1], s=7, color=REAL_COLOUR, alpha=0.8, label="real (held out)")
             ax.scatter(fake[:, 0], fake[:, 1], s=7, color=GENERATED_COLOUR, marker="x", alpha=0.8, lw=0.8,

@@ -7,6 +7,10 @@
 * ``index.md`` and ``index.html``: every notebook linked, with its figures and tables;
 * ``run.json``: profile, dataset, and per-notebook status and time.
 
+A notebook that declares ``runs_dir`` (08) is given the run folder once the
+notebooks whose training runs it reads (04 and 06) have succeeded in the same
+job, so it evaluates their models instead of training them again.
+
 A failing notebook is reported with its failing cell, the index is still
 written (so the executed notebook with the error can be opened), and the run
 stops with a non-zero exit.
@@ -28,7 +32,7 @@ from .profiles import resolve_profile_name
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 # Parameters the main job passes to every notebook that declares them.
-SHARED_PARAMETERS = ("profile", "dataset", "out_dir")
+SHARED_PARAMETERS = ("profile", "dataset", "out_dir", "runs_dir")
 
 
 @dataclass
@@ -103,9 +107,11 @@ def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
     log(f"bagan-kit main job: {len(notebooks)} notebooks, profile {profile}, dataset {dataset}")
     log(f"run folder: {run_dir}")
     started = time.perf_counter()
+    succeeded = set()
     for i, path in enumerate(notebooks, 1):
         declared = papermill.inspect_notebook(str(path))
-        values = {"profile": profile, "dataset": dataset, "out_dir": str(run_dir / path.stem)}
+        values = {"profile": profile, "dataset": dataset, "out_dir": str(run_dir / path.stem),
+                  "runs_dir": _runs_dir(run_dir, succeeded)}
         parameters = {k: values[k] for k in SHARED_PARAMETERS if k in declared}
         log(f"[{i}/{len(notebooks)}] {path.stem}: running")
         t0 = time.perf_counter()
@@ -119,6 +125,8 @@ def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
         seconds = time.perf_counter() - t0
         run.results.append(NotebookResult(name=path.stem, ok=error is None, seconds=round(seconds, 1),
                                           notebook=path.name, out_dir=path.stem, error=error))
+        if error is None:
+            succeeded.add(path.stem)
         status = "ok" if error is None else "FAILED"
         log(f"[{i}/{len(notebooks)}] {path.stem}: {status} in {seconds:.1f} s "
             f"({time.perf_counter() - started:.0f} s elapsed)")
@@ -129,6 +137,14 @@ def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
     write_index(run)
     log(f"index: {run_dir / 'index.html'}")
     return run
+
+
+def _runs_dir(run_dir: Path, succeeded: set) -> str | None:
+    """``runs_dir`` for a notebook that reads earlier notebooks' training runs (08: the models of 04 and 06):
+    this run folder once all of those have succeeded in this job, else None (the notebook trains them itself)."""
+    from .metrics.table4_runs import PRODUCING_NOTEBOOKS
+
+    return str(run_dir) if set(PRODUCING_NOTEBOOKS) <= succeeded else None
 
 
 def _tables(out_dir: Path) -> list[tuple[str, object]]:

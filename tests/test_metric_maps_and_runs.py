@@ -99,6 +99,12 @@ def test_the_runs_of_notebooks_04_and_06_are_found_and_checked(tmp_path):
                    image_size=32)
     with pytest.raises(KitError, match=r"No training run .* bagan \(.*fashion_mnist\)"):
         notebook_run_dirs(tmp_path, "fashion_mnist")
+    given = {"bagan": dirs["bagan"], "bagan_gp_v3": dirs["bagan_gp_v3"]}
+    assert notebook_run_dirs(given, "synthetic_cells", models=("bagan", "bagan_gp_v3")) == given
+    with pytest.raises(KitError, match=r"cdragan \(not given\)"):
+        notebook_run_dirs(given, "synthetic_cells")
+    with pytest.raises(KitError, match="unknown models: gan"):
+        notebook_run_dirs({"gan": dirs["bagan"]}, "synthetic_cells")
 
 
 def _texts(fig):

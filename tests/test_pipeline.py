@@ -75,3 +75,26 @@ def test_list_notebooks_filters_by_prefix(tmp_path):
     for name in ("00_a", "01_b", "02_c"):
         _notebook(tmp_path / f"{name}.ipynb", "")
     assert [p.stem for p in list_notebooks(tmp_path, ["01", "02_c"])] == ["01_b", "02_c"]
+
+
+READS_RUNS = """
+import pathlib
+out = pathlib.Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+(out / "runs_dir.txt").write_text(str(runs_dir))
+"""
+
+
+def test_a_notebook_that_reads_runs_gets_the_run_folder_once_04_and_06_succeeded(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in ("04_bagan", "06_bagan_gp"):
+        _notebook(nbs / f"{name}.ipynb", "x = 1")
+    nb = nbformat.read(nbs / "04_bagan.ipynb", 4)
+    nb.cells[1].source += "\nruns_dir = None"
+    nb.cells[2].source = READS_RUNS
+    nbformat.write(nb, nbs / "08_evaluation.ipynb")
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lambda line: None)
+    assert run.ok and (run.run_dir / "08_evaluation" / "runs_dir.txt").read_text() == str(run.run_dir)
+    alone = run_all(profile="smoke", runs_dir=tmp_path / "alone", notebooks_dir=nbs, only=["08"],
+                    log=lambda line: None)
+    assert (alone.run_dir / "08_evaluation" / "runs_dir.txt").read_text() == "None"  # 08 trains them itself

@@ -4,7 +4,8 @@ Notebook 04 trains BAGAN in ``<its out_dir>/bagan_<dataset>``, notebook 06
 cDRAGAN and BAGAN-GP v1, v2, v3 in ``<its out_dir>/<model>``. With the
 notebooks' default ``out_dir`` (``outputs/NN_name``) and in the main job
 (``runs/<time>-<profile>/NN_name``) those folders sit side by side, so one
-folder, ``runs_dir``, locates all five (:func:`notebook_run_dirs`). A run is
+folder, ``runs_dir``, locates all five (:func:`notebook_run_dirs`; runs kept
+elsewhere are passed as a dict ``model -> folder``). A run is
 used only if it was trained on the data asked for (dataset, seed, profile,
 image size: :func:`check_runs`); a missing or different run is a KitError that
 says which, never a silent substitute. Without ``runs_dir``,
@@ -24,17 +25,29 @@ TABLE4_MODELS = ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3"
 NOTEBOOK_FOLDERS = {"bagan": "04_bagan/bagan_{dataset}", "cdragan": "06_bagan_gp/cdragan",
                     "bagan_gp_v1": "06_bagan_gp/bagan_gp_v1", "bagan_gp_v2": "06_bagan_gp/bagan_gp_v2",
                     "bagan_gp_v3": "06_bagan_gp/bagan_gp_v3"}
+PRODUCING_NOTEBOOKS = tuple(sorted({folder.split("/")[0] for folder in NOTEBOOK_FOLDERS.values()}))  # 04, 06
 
 
 def notebook_run_dirs(runs_dir, dataset: str, models=TABLE4_MODELS) -> dict:
-    """``model -> run folder`` under ``runs_dir`` (the folder holding notebooks 04's and 06's out_dirs)."""
-    root = Path(runs_dir)
-    dirs = {m: root / NOTEBOOK_FOLDERS[m].format(dataset=dataset) for m in models}
-    missing = [f"{m} ({d})" for m, d in dirs.items() if not (d / "config.json").is_file()]
+    """``model -> run folder``: under ``runs_dir`` (the folder holding notebooks 04's and 06's out_dirs), or,
+    for runs kept elsewhere, ``runs_dir`` itself as a dict ``model -> folder``."""
+    if isinstance(runs_dir, dict):
+        unknown = sorted(set(runs_dir) - set(TABLE4_MODELS))
+        if unknown:
+            raise KitError(f"runs_dir names unknown models: {', '.join(unknown)}.",
+                           f"use the model names {', '.join(TABLE4_MODELS)}.")
+        where = "runs_dir"
+        dirs = {m: Path(runs_dir[m]) if m in runs_dir else None for m in models}
+    else:
+        where = str(runs_dir)
+        dirs = {m: Path(runs_dir) / NOTEBOOK_FOLDERS[m].format(dataset=dataset) for m in models}
+    missing = [f"{m} ({d if d is not None else 'not given'})" for m, d in dirs.items()
+               if d is None or not (d / "config.json").is_file()]
     if missing:
-        raise KitError(f"No training run in {root} for {', '.join(missing)}.",
-                       f"run notebooks 04 and 06 with dataset={dataset!r} and their out_dir under {root} "
-                       "(04_bagan/, 06_bagan_gp/), or set runs_dir=None to train the models here.")
+        raise KitError(f"No training run in {where} for {', '.join(missing)}.",
+                       f"run notebooks 04 and 06 with dataset={dataset!r} and their out_dir under one folder "
+                       "(04_bagan/, 06_bagan_gp/) and pass that folder, pass a dict model -> run folder, or set "
+                       "runs_dir=None to train the models here.")
     return dirs
 
 
