@@ -33,6 +33,10 @@ EXPECTED = {
     "06_bagan_gp": ({"grid_cdragan", "grid_bagan_gp_v1", "grid_bagan_gp_v2", "grid_bagan_gp_v3", "losses_d_loss",
                      "losses_g_loss", "quality", "sweep_lambda"},
                     {"timings", "quality", "sweep_lambda", "critic_steps"}),
+    "08_evaluation": ({"fid_kid_vs_n_real", "grid_bagan", "grid_cdragan", "grid_bagan_gp_v1", "grid_bagan_gp_v2",
+                       "grid_bagan_gp_v3", "table4", "tsne_real_vs_generated"},
+                      {"class_counts", "fid_kid_vs_n_real", "table4_fid", "table4_kid", "table4_scores", "extractors",
+                       "extractors_agreement"}),
 }
 
 
