@@ -11,6 +11,10 @@ One concept per module:
 * :mod:`.extractors`: the ``inception`` (Keras InceptionV3) and ``domain`` (the kit's classifier) extractors.
 * :mod:`.per_class`: per-class FID and KID of a trained generator against held-out real images.
 * :mod:`.table4`, :mod:`.table4_plots`: the BAGAN-GP paper's Table 4 from run folders (``python -m bagan_lib evaluate``).
+* :mod:`.table4_runs`: the runs of notebooks 04 and 06 located and checked, or trained as notebook 06 does.
+* :mod:`.sample_size`: FID and KID against the number of real images (one class against itself), FID's 1-D bias.
+* :mod:`.feature_maps`: t-SNE of real and generated features per class (BAGAN-GP Fig. 11).
+* :mod:`.extractor_comparison`: per-class scores in several feature spaces side by side; the pixel extractor.
 * :mod:`.blas`: one BLAS thread for the many small matrix operations (much faster on a small shared CPU).
 
 The extractors, SSIM and Table 4 import TensorFlow when called; the formulas need only numpy, scipy and sklearn.
