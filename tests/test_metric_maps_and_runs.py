@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.metrics import Features  # noqa: E402
+from feature_samples import labelled_features  # noqa: E402
 from bagan_lib.metrics.extractor_comparison import compare_extractors  # noqa: E402
 from bagan_lib.metrics.feature_maps import real_generated_map  # noqa: E402
 from bagan_lib.metrics.sample_size import sample_size_study  # noqa: E402
@@ -25,9 +26,7 @@ NAMES = ("a", "b", "c")
 
 
 def labelled(counts, shift=0.0, seed=0, dim=5):
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(len(counts)), counts)
-    return Features(rng.normal(size=(len(y), dim)) + 6.0 * y[:, None] + shift, "toy"), y
+    return labelled_features(counts, spacing=6.0, dim=dim, shift=shift, seed=seed)
 
 
 def test_the_map_keeps_at_most_n_per_class_of_each_kind_and_separates_distant_classes():

@@ -11,15 +11,14 @@ import pytest  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.metrics import Features  # noqa: E402
+from feature_samples import labelled_features  # noqa: E402
 from bagan_lib.metrics.per_class import evaluate_generator, held_out_images, per_class_scores  # noqa: E402
 
 NAMES = ("big", "small", "empty")
 
 
 def class_features(counts, shift=0.0, dim=6, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(len(counts)), counts)
-    return Features(rng.normal(size=(len(y), dim)) + 3.0 * y[:, None] + shift, "toy"), y
+    return labelled_features(counts, spacing=3.0, dim=dim, shift=shift, seed=seed)
 
 
 def test_one_row_per_class_with_real_counts_and_notes_where_real_images_are_few():
