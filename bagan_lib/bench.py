@@ -84,12 +84,11 @@ def build_bench_trainer(model: str, size: BenchSize, *, jit_compile: bool = Fals
     import numpy as np
 
     from .class_latents import ClassGaussians
-    from .models import autoencoder_kind, build_autoencoder, build_model
+    from .models import build_model, build_pretraining_network
 
-    kind = autoencoder_kind(model)
     dims = dict(image_size=size.image_size, channels=size.channels, n_classes=size.n_classes,
                 latent_dim=size.latent_dim, width=size.width)
-    autoencoder = None if kind is None else build_autoencoder(supervised=kind == "supervised", **dims)
+    autoencoder = build_pretraining_network(model, **dims)
     class_latents = None
     if model == "bagan":
         eye = np.eye(size.latent_dim, dtype="float32")

@@ -55,6 +55,7 @@ def _cmd_train(args) -> int:
                          learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
                          critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
                          checkpoint_every=args.checkpoint_every, jit_compile=args.xla, data_dir=args.data_dir,
+                         pretrain=args.pretrain,
                          resume=args.resume, overwrite=args.overwrite)
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
     config.check()
@@ -155,6 +156,7 @@ def _add_protocol_options(parser) -> None:
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:
+    from .pretraining import STRATEGIES
     from .recipes import MODEL_NAMES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
@@ -180,6 +182,8 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     _add_protocol_options(train)
     train.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends)")
     train.add_argument("--xla", action="store_true", help="compile the critic step with XLA")
+    train.add_argument("--pretrain", choices=STRATEGIES,
+                       help="capgan: the CVAE's pre-training strategy (default: ros, the paper's)")
     train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
 

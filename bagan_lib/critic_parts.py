@@ -56,6 +56,8 @@ class ConditionalCriticParts:
         blocks = sum(name.startswith("disc_conv") for name in names)
         self.stack = [critic.get_layer(f"disc_{kind}{i}") for i in range(blocks) for kind in ("conv", "lrelu")]
         self.stack.append(critic.get_layer("disc_flatten"))
+        if "disc_mu" in names:  # CAPGAN: the encoder's mean head is part of phi(x)
+            self.stack.append(critic.get_layer("disc_mu"))
         (self.embedding, self.label_dense, self.label_act, self.joint, self.dense,
          self.logit) = (critic.get_layer(name) for name in HEAD_LAYERS)
         if (not isinstance(self.joint, keras.layers.Multiply) or self.dense.activation is not keras.activations.linear
@@ -64,7 +66,7 @@ class ConditionalCriticParts:
                            "collapse to one dot product.", "use build_discriminator's head, or critic_parts=None.")
 
     def features(self, images, training=None):
-        """phi(x): the conv stack, flattened (the same for every label)."""
+        """phi(x): the conv stack, flattened (CAPGAN: then its mean head); the same for every label."""
         h = images
         for layer in self.stack:
             h = layer(h, training=training)

@@ -117,6 +117,23 @@ def capgan_indices(y, *, rate: float, majority: int = 0, seed: int = 42) -> np.n
     return np.sort(np.concatenate(kept))
 
 
+def profile_caps(split, max_per_class: int | None):
+    """The per-class caps of a size profile for a protocol's training split.
+
+    One cap for every class, except for the ``capgan`` protocol, whose rate the
+    cap must not erase: there the majority class is capped at ``max_per_class``
+    and every other class at ``max(1, floor(max_per_class / rate))``, so a
+    capped run keeps the protocol's imbalance rate (teach, rate 10: 800 and 80).
+    """
+    if max_per_class is None or split.protocol != "capgan":
+        return max_per_class
+    n_classes = len(split.class_names)
+    minority = max(1, int(np.floor(max_per_class / split.settings["rate"])))
+    caps = np.full(n_classes, minority)
+    caps[split.settings.get("majority", 0)] = max_per_class
+    return caps
+
+
 def bagan_prune_indices(y, *, pruned_class: int, fraction: float, seed: int = 42) -> np.ndarray:
     """Indices kept by the original BAGAN protocol: one class pruned to ``fraction`` of the largest other class."""
     y = _check_labels(y)

@@ -15,13 +15,17 @@ import numpy as np
 from .errors import KitError
 
 
-def cap_per_class(y, max_per_class: int | None, *, seed: int = 0) -> np.ndarray:
-    """Indices keeping at most ``max_per_class`` images of each class (a profile's size cap), in order."""
+def cap_per_class(y, max_per_class, *, seed: int = 0) -> np.ndarray:
+    """Indices keeping at most ``max_per_class`` images of each class (a profile's size cap), in order.
+
+    ``max_per_class``: one cap for all classes, a sequence of caps (one per class), or None (keep all).
+    """
     y = np.asarray(y)
     if max_per_class is None:
         return np.arange(len(y))
+    caps = np.broadcast_to(np.asarray(max_per_class), (int(y.max()) + 1,)) if len(y) else ()
     rng = np.random.default_rng(seed)
-    keep = [rng.permutation(np.flatnonzero(y == c))[:max_per_class] for c in np.unique(y)]
+    keep = [rng.permutation(np.flatnonzero(y == c))[:int(caps[c])] for c in np.unique(y)]
     return np.sort(np.concatenate(keep))
 
 

@@ -40,21 +40,35 @@ def encode(autoencoder, images, labels=None, *, kind: str = "encoder", batch_siz
     """Latents of ``images`` (in [-1, 1]), batched.
 
     ``kind="encoder"``: the encoder's output ``E(x)`` (BAGAN's latent, and the
-    supervised encoder alone); ``kind="labelled"``: ``E(x) * e(y)``, the labelled
+    supervised encoder alone; for CAPGAN's CVAE the posterior mean ``mu(x)``); ``kind="labelled"``: ``E(x) * e(y)``, the labelled
     latent the supervised autoencoder's decoder receives (needs ``labels``).
     """
     if kind not in ("encoder", "labelled"):
         raise KitError(f"kind={kind!r} is not a latent.", "use 'encoder' or 'labelled'.")
     images = np.asarray(images, "float32")
-    z = autoencoder.encoder.predict(images, batch_size=batch_size, verbose=0)
+    z = _batched(autoencoder.encoder, images, batch_size=batch_size)
     if kind == "labelled":
         if autoencoder.embedding is None:
             raise KitError("This autoencoder has no label embedding (it is BAGAN's unsupervised one).",
                            "use kind='encoder', or the supervised autoencoder.")
         if labels is None or len(labels) != len(images):
             raise KitError("The labelled latent needs one label per image.", "pass labels=y for the same images.")
-        z = autoencoder.embedding.predict([z, np.asarray(labels, "int32")], batch_size=batch_size, verbose=0)
+        labels = np.asarray(labels, "int32")
+        z = np.concatenate([np.asarray(autoencoder.embedding([z[i:i + batch_size], labels[i:i + batch_size]]))
+                            for i in range(0, len(z), batch_size)])
     return z
+
+
+def _batched(encoder, images, *, batch_size: int) -> np.ndarray:
+    """The encoder on ``images`` in batches (direct calls: no ``predict`` function traced per model).
+
+    A CVAE's encoder answers (mu, logvar): its latent is the posterior mean ``mu``.
+    """
+    parts = []
+    for i in range(0, len(images), batch_size):
+        out = encoder(images[i:i + batch_size], training=False)
+        parts.append(np.asarray(out[0] if isinstance(out, (list, tuple)) else out))
+    return np.concatenate(parts)
 
 
 def subsample(labels, max_points: int, seed: int = 0) -> np.ndarray:

@@ -9,27 +9,33 @@ cdragan        none (fresh networks)      the batch's own  no            logit, 
 bagan_gp_v1    unsupervised autoencoder   the batch's own  no            logit, GP     12-13
 bagan_gp_v2    unsupervised autoencoder   balanced         yes           logit, GP     14-15
 bagan_gp_v3    supervised autoencoder     balanced         yes           logit, GP     14-15
+capgan         CVAE, balanced by ROS      balanced         yes           logit, GP     14-15,
+               (:mod:`.pretraining`)                                   on enc. mu    C7
 =============  =========================  ==============  ============  ============  ========
 
 The BAGAN-GP models use the conditional BCE objective with the gradient penalty
 ("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
 softmax objective, no penalty, one critic step, Adam(5e-5, 0.5) and copies the
-encoder into its discriminator (REFERENCE.md, "Original BAGAN").
+encoder into its discriminator (REFERENCE.md, "Original BAGAN"). CAPGAN
+(C-numbers: the CAPGAN paper's equations) pre-trains a conditional VAE
+(:mod:`bagan_lib.cvae`, Eq. C3-C10) on balanced data, then trains exactly as
+BAGAN-GP v3, with the discriminator built on the CVAE's conv stack and mean head.
 """
 
 from __future__ import annotations
 
 from .autoencoder import Autoencoder
+from .cvae import ConditionalVAE
 from .errors import KitError
 from .critic_parts import ConditionalCriticParts
 from .networks import (build_bagan_discriminator, build_decoder, build_discriminator, build_embedding,
-                       build_encoder, build_generator)
+                       build_encoder, build_generator, build_vae_encoder)
 from .recipes import BAGAN_ADAM, MODEL_NAMES, RECIPES, Recipe, get_recipe  # noqa: F401  (re-exported)
 from .trainer import PAPER_ADAM, AdversarialTrainer
 
 
 def autoencoder_kind(model: str) -> str | None:
-    """None (cdragan), "unsupervised" (bagan, v1, v2) or "supervised" (v3): what ``model`` pre-trains."""
+    """None (cdragan), "unsupervised" (bagan, v1, v2), "supervised" (v3) or "cvae" (capgan): what ``model`` pre-trains."""
     return get_recipe(model).autoencoder
 
 
@@ -45,6 +51,30 @@ def build_autoencoder(*, supervised: bool, image_size: int, channels: int, n_cla
                        build_decoder(image_size, channels, latent_dim, width),
                        build_embedding(n_classes, latent_dim) if supervised else None,
                        reconstruction=reconstruction)
+
+
+def build_cvae(*, image_size: int, channels: int, n_classes: int, latent_dim: int, width: float = 1.0,
+               reduction: str = "elbo", weights: dict | None = None, seed: int | None = None) -> ConditionalVAE:
+    """CAPGAN's conditional VAE (paper Fig. 1b): its decoder has the generator's topology, so its weights transfer."""
+    return ConditionalVAE(build_vae_encoder(image_size, channels, latent_dim, width),
+                          build_decoder(image_size, channels, latent_dim, width),
+                          build_embedding(n_classes, latent_dim), reduction=reduction, weights=weights, seed=seed)
+
+
+def build_pretraining_network(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
+                              width: float = 1.0, seed: int | None = None):
+    """The network ``model`` pre-trains, compiled: its autoencoder, or CAPGAN's CVAE; None for cdragan."""
+    recipe = get_recipe(model)
+    shape = dict(image_size=image_size, channels=channels, n_classes=n_classes, latent_dim=latent_dim, width=width)
+    if recipe.autoencoder is None:
+        return None
+    if recipe.autoencoder == "cvae":
+        network = build_cvae(**shape, reduction=recipe.reconstruction.removeprefix("capgan_"), seed=seed)
+    else:
+        network = build_autoencoder(supervised=recipe.autoencoder == "supervised", reconstruction=recipe.reconstruction,
+                                    **shape)
+    network.compile()
+    return network
 
 
 def build_model(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
@@ -69,7 +99,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         raise KitError(f"gp_lambda={gp_lambda}: BAGAN's critic answers n + 1 class probabilities, and the "
                        "gradient penalty needs one score per image.",
                        "leave gp_lambda=None (0) for bagan; the BAGAN-GP models have the penalty.")
-    discriminator_init = discriminator_init or ("encoder" if bagan else "fresh")
+    capgan = recipe.autoencoder == "cvae"
+    discriminator_init = discriminator_init or ("encoder" if bagan or capgan else "fresh")
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
     encoder, decoder, embedding = _pretrained_parts(model, recipe, autoencoder)
@@ -93,7 +124,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     if class_latents is not None:
         raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
-    critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
+    critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
+                                 feature_dim=latent_dim if capgan else None)
     return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=_default(critic_steps, 5),
                               gp_lambda=_default(gp_lambda, 10.0), optimizer_defaults=PAPER_ADAM,
                               critic_parts=ConditionalCriticParts(critic), **settings)
@@ -121,6 +153,14 @@ def _pretrained_parts(model: str, recipe: Recipe, autoencoder):
             raise KitError(f"{model} starts from fresh networks and takes no autoencoder.",
                            "leave autoencoder=None, or choose bagan_gp_v1/v2/v3.")
         return None, None, None
+    if recipe.autoencoder == "cvae":
+        if not isinstance(autoencoder, ConditionalVAE):
+            raise KitError(f"{model} starts from a pre-trained conditional VAE, got {type(autoencoder).__name__ if autoencoder is not None else 'none'}.",
+                           "pre-train build_cvae(...) (bagan_lib.pretraining.pretrain_cvae) and pass it as autoencoder=.")
+        return autoencoder.encoder, autoencoder.decoder, autoencoder.embedding
+    if isinstance(autoencoder, ConditionalVAE):
+        raise KitError(f"{model} starts from an autoencoder, got a conditional VAE.",
+                       "pass the autoencoder build_autoencoder(...) makes, or choose model='capgan'.")
     supervised = recipe.autoencoder == "supervised"
     if autoencoder is None:
         raise KitError(f"{model} starts from a pre-trained {recipe.autoencoder} autoencoder.",

@@ -16,6 +16,12 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
   Embedding(n, 512) -> Dense(4*4*256) + LeakyReLU of the label, then Dense(512)
   and Dense(1): one unconstrained logit (Fig. 5). Fresh weights, or the
   encoder's conv stack (``from_encoder``);
+* **CVAE encoder** (CAPGAN, paper Eq. 4): the same conv stack, flattened, to two
+  linear heads of the latent size, the mean ``enc_mu`` and the log-variance
+  ``enc_logvar`` (g1 = h1 is the shared stack);
+* **CAPGAN discriminator**: :func:`build_discriminator` with ``feature_dim``:
+  a linear ``disc_mu`` layer after the conv stack, copied from the CVAE's mean
+  head, so the label branch meets the encoder's latent features;
 * **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1): the
   logits of a softmax over the classes and "fake" (the softmax is applied inside
   the loss, :func:`bagan_lib.losses.bagan_discriminator_loss`, for stability).
@@ -75,6 +81,15 @@ def build_encoder(image_size: int, channels: int, latent_dim: int, width: float 
     return keras.Model(image, latent, name="encoder")
 
 
+def build_vae_encoder(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
+    """Image -> (mu, log sigma^2): CAPGAN's encoder (paper Eq. 4), both heads linear and of the latent size."""
+    image = keras.Input((image_size, image_size, channels), name="image")
+    h = conv_stack(image, encoder_filters(image_size, width), "enc")
+    mu = layers.Dense(latent_dim, name="enc_mu")(h)
+    logvar = layers.Dense(latent_dim, name="enc_logvar", kernel_initializer="zeros")(h)  # starts at sigma = 1
+    return keras.Model(image, [mu, logvar], name="vae_encoder")
+
+
 def build_decoder(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
     """Latent vector -> image in [-1, 1] (tanh).
 
@@ -114,12 +129,18 @@ def build_generator(embedding: keras.Model, decoder: keras.Model) -> keras.Model
 
 
 def build_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
-                        encoder: keras.Model | None = None) -> keras.Model:
-    """[image, label] -> one logit (paper Fig. 5). With ``encoder``, its conv stack's weights are copied in."""
+                        encoder: keras.Model | None = None, feature_dim: int | None = None) -> keras.Model:
+    """[image, label] -> one logit (paper Fig. 5). With ``encoder``, its conv stack's weights are copied in.
+
+    ``feature_dim`` adds CAPGAN's linear ``disc_mu`` layer after the conv stack;
+    with a CVAE ``encoder`` its mean head ``enc_mu`` is copied into it as well.
+    """
     filters = encoder_filters(image_size, width)
     image = keras.Input((image_size, image_size, channels), name="image")
     label = keras.Input((), dtype="int32", name="label")
     features = conv_stack(image, filters, "disc")
+    if feature_dim is not None:
+        features = layers.Dense(feature_dim, name="disc_mu")(features)
     code = layers.Flatten()(layers.Embedding(n_classes, max(1, int(round(512 * width))), name="disc_label_embedding")(label))
     code = layers.Dense(features.shape[-1], name="disc_label_dense")(code)
     code = layers.LeakyReLU(0.2, name="disc_label_lrelu")(code)
@@ -129,6 +150,8 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
     model = keras.Model([image, label], logit, name="discriminator")
     if encoder is not None:
         copy_conv_stack(encoder, model, "enc", "disc", len(filters))
+        if feature_dim is not None:
+            _copy_layer(encoder.get_layer("enc_mu"), model.get_layer("disc_mu"))
     return model
 
 
@@ -149,8 +172,11 @@ def copy_conv_stack(source: keras.Model, target: keras.Model, source_prefix: str
                     n_blocks: int) -> None:
     """Copy the conv weights of an encoder into a discriminator (the autoencoder initialisation)."""
     for i in range(n_blocks):
-        src, dst = source.get_layer(f"{source_prefix}_conv{i}"), target.get_layer(f"{target_prefix}_conv{i}")
-        if [w.shape for w in src.weights] != [w.shape for w in dst.weights]:
-            raise KitError(f"Layer {src.name} does not fit {dst.name}.",
-                           "build the encoder and discriminator with the same image size, channels and width.")
-        dst.set_weights(src.get_weights())
+        _copy_layer(source.get_layer(f"{source_prefix}_conv{i}"), target.get_layer(f"{target_prefix}_conv{i}"))
+
+
+def _copy_layer(src, dst) -> None:
+    if [w.shape for w in src.weights] != [w.shape for w in dst.weights]:
+        raise KitError(f"Layer {src.name} does not fit {dst.name}.",
+                       "build the encoder and discriminator with the same image size, channels, width and latent size.")
+    dst.set_weights(src.get_weights())

@@ -80,6 +80,7 @@ class TrainConfig:
     jit_compile: bool = False
     data_dir: str | None = None
     autoencoder_path: str | None = None  # start from this saved autoencoder (another run's) instead of training one
+    pretrain: str | None = None          # capgan: none, ros, two_phase or ensemble (None: ros, the paper's)
     resume: bool = False
     overwrite: bool = False              # delete a run already in out_dir and start again
 
@@ -96,7 +97,14 @@ class TrainConfig:
         """Fail early, before any data is loaded, on a setting no run could use."""
         from .recipes import get_recipe
 
-        get_recipe(self.model)
+        recipe = get_recipe(self.model)
+        if self.pretrain is not None:
+            from .pretraining import check_strategy
+
+            check_strategy(self.pretrain)
+            if recipe.autoencoder != "cvae":
+                raise KitError(f"pretrain={self.pretrain!r}: {self.model} has no pre-training strategy (only "
+                               "CAPGAN's CVAE has).", "leave pretrain=None (no --pretrain), or choose model='capgan'.")
         if self.resume and self.overwrite:
             raise KitError("resume and overwrite exclude each other.",
                            "pass resume=True (--resume) to continue the run in out_dir, or overwrite=True "
@@ -110,6 +118,12 @@ class TrainConfig:
                            "pass e.g. learning_rate=1e-4.")
         if self.gp_lambda is not None and not (math.isfinite(self.gp_lambda) and self.gp_lambda >= 0):
             raise KitError(f"gp_lambda={self.gp_lambda!r} must be a finite number >= 0.", "pass e.g. gp_lambda=10.")
+
+    def pretrain_strategy(self) -> str | None:
+        """The pre-training strategy this run uses: the explicit one, else the model's (CAPGAN: ros)."""
+        from .recipes import get_recipe
+
+        return self.pretrain or get_recipe(self.model).pretrain
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -172,13 +186,13 @@ def load_training_data(config: TrainConfig, profile) -> TrainingData:
     """Dataset -> imbalance protocol -> per-class cap of the profile -> images in [-1, 1] at the profile's size."""
     from .data import load_dataset
     from .data.preprocess import prepare_images
-    from .imbalance import apply_protocol
+    from .imbalance import apply_protocol, profile_caps
     from .input_pipeline import cap_per_class
 
     dataset = load_dataset(config.dataset, data_dir=config.data_dir)
     protocol = config.protocol or DEFAULT_PROTOCOLS.get(dataset.name, "none")
     split = apply_protocol(dataset, protocol, seed=config.seed, **config.protocol_options)
-    keep = cap_per_class(split.y_train, profile.max_per_class, seed=config.seed)
+    keep = cap_per_class(split.y_train, profile_caps(split, profile.max_per_class), seed=config.seed)
     size = 32 if profile.image_size == 28 else profile.image_size  # the networks take 32 for 28x28 data
     x = prepare_images(split.x_train[keep], size)
     return TrainingData(x=x, y=np.asarray(split.y_train[keep], dtype=np.int32),
@@ -197,6 +211,7 @@ def steps_per_epoch(profile, n_images: int) -> int:
 def run_identity(config: TrainConfig, profile, data: TrainingData, steps: int) -> dict:
     """The settings that fix the data, the batches and the shapes: a resumed run must have the same."""
     return {"model": config.model, "dataset": config.dataset, "protocol": data.split.protocol,
+            **({"pretrain": config.pretrain_strategy()} if config.pretrain_strategy() else {}),
             "protocol_options": config.protocol_options, "seed": config.seed, "n_train": int(len(data.y)),
             "image_size": data.image_size, "channels": data.channels, "n_classes": data.n_classes,
             "latent_dim": profile.latent_dim, "width": profile.width, "batch_size": profile.batch_size,
@@ -205,7 +220,8 @@ def run_identity(config: TrainConfig, profile, data: TrainingData, steps: int) -
 
 def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folder: RunFolder, identity: dict,
                          say=print):
-    """Step 1 of BAGAN and BAGAN-GP: train the autoencoder the model starts from, or reload a finished one.
+    """Step 1 of BAGAN, BAGAN-GP and CAPGAN: train the autoencoder (CAPGAN: the CVAE, with its pre-training
+    strategy) the model starts from, or reload a finished one.
 
     It is reloaded from ``config.autoencoder_path`` when given (checked to fit;
     a copy goes into the run's folder, so the run resumes without it), and on
@@ -216,7 +232,7 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
 
     from .checkpoints import model_state, read_meta, restore_state, save_state
     from .input_pipeline import step_batches
-    from .models import autoencoder_kind, build_autoencoder, default_reconstruction
+    from .models import autoencoder_kind, build_pretraining_network, default_reconstruction
 
     kind = autoencoder_kind(config.model)
     if kind is None:
@@ -226,11 +242,16 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
         return None
     fits = {"kind": kind, "reconstruction": default_reconstruction(config.model),
             **{k: identity[k] for k in AE_KEYS}}
+    if kind == "cvae":
+        fits["pretrain"] = config.pretrain_strategy()
+
+    def build():
+        return build_pretraining_network(config.model, image_size=data.image_size, channels=data.channels,
+                                         n_classes=data.n_classes, latent_dim=profile.latent_dim,
+                                         width=profile.width, seed=config.seed)
+
     keras.utils.set_random_seed(config.seed)
-    ae = build_autoencoder(supervised=kind == "supervised", image_size=data.image_size, channels=data.channels,
-                           n_classes=data.n_classes, latent_dim=profile.latent_dim, width=profile.width,
-                           reconstruction=fits["reconstruction"])
-    ae.compile()
+    ae = build()
     source = Path(config.autoencoder_path) if config.autoencoder_path else None
     if source is None and config.resume and folder.autoencoder.is_file():
         source = folder.autoencoder
@@ -240,12 +261,25 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
             check_same_run(meta.get("run", {}), identity, source)
         check_same_run(meta.get("autoencoder", {}), fits, source,
                        fix=f"pass the autoencoder of a {kind} {fits['reconstruction']} model with the same image "
-                       "size, latent size and width, or leave autoencoder_path=None to train one.")
+                       "size, latent size, width (and pre-training strategy), or leave autoencoder_path=None to "
+                       "train one.")
         restore_state(source, model_state(ae))
         losses = meta.get("reconstruction") or [math.nan]
         say(f"autoencoder: reloaded from {source} (final reconstruction loss {losses[-1]:.4f})", flush=True)
         if source != folder.autoencoder:
             save_state(folder.autoencoder, model_state(ae), {**meta, "run": identity, "copied_from": str(source)})
+        return ae
+    if kind == "cvae":
+        from .pretraining import pretrain_cvae
+
+        ae, report = pretrain_cvae(build, data.x, data.y, n_classes=data.n_classes, strategy=fits["pretrain"],
+                                   epochs=profile.ae_epochs, batch_size=profile.batch_size, seed=config.seed + 1,
+                                   steps_cap=profile.steps_per_epoch, say=say)
+        losses = report.losses
+        say(f"CVAE ({fits['pretrain']} pre-training, {ae.reconstruction}): {report.seconds:.0f} s, objective "
+            f"{losses[0]:.2f} -> {losses[-1]:.2f}", flush=True)
+        save_state(folder.autoencoder, model_state(ae), {"autoencoder": fits, "run": identity,
+                                                         "reconstruction": losses, "pretraining": report.as_dict()})
         return ae
     steps = identity["steps_per_epoch"]
     batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps,

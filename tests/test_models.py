@@ -13,7 +13,7 @@ import tensorflow as tf  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.class_latents import encode_class_gaussians  # noqa: E402
-from bagan_lib.models import (MODEL_NAMES, RECIPES, autoencoder_kind, build_autoencoder, build_model,  # noqa: E402
+from bagan_lib.models import (build_pretraining_network, MODEL_NAMES, RECIPES, autoencoder_kind, build_autoencoder, build_model,  # noqa: E402
                               default_reconstruction)
 
 SIZE, C, N, LATENT, WIDTH = 32, 1, 3, 8, 0.125
@@ -58,6 +58,9 @@ def test_supervised_autoencoder_trains_the_embedding():
 def test_each_recipe_trains_a_step(model):
     recipe = RECIPES[model]
     ae = None if recipe.autoencoder is None else autoencoder(recipe.autoencoder == "supervised")
+    if recipe.autoencoder == "cvae":
+        keras.utils.set_random_seed(0)
+        ae = build_pretraining_network(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH)
     class_latents = None
     if model == "bagan":
         x, y = (np.concatenate(a) for a in zip(*[(bx.numpy(), by.numpy()) for bx, by in batches(n=96)]))
@@ -89,10 +92,10 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
 
 
 def test_model_names_and_their_pretraining():
-    assert MODEL_NAMES == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3")
+    assert MODEL_NAMES == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
     assert [autoencoder_kind(m) for m in MODEL_NAMES] == [
-        "unsupervised", None, "unsupervised", "unsupervised", "supervised"]
-    assert [default_reconstruction(m) for m in MODEL_NAMES] == ["l2", "l1", "l1", "l1", "l1"]
+        "unsupervised", None, "unsupervised", "unsupervised", "supervised", "cvae"]
+    assert [default_reconstruction(m) for m in MODEL_NAMES] == ["l2", "l1", "l1", "l1", "l1", "capgan_elbo"]
 
 
 def test_defaults_apply_to_none_only():

@@ -105,13 +105,11 @@ def pretrained_autoencoder(run):
     baseline is the pre-trained autoencoder.
     """
     from ..checkpoints import model_state, restore_state
-    from ..models import build_autoencoder
+    from ..models import build_pretraining_network
 
-    ae = build_autoencoder(supervised=run.autoencoder.supervised, image_size=run.data.image_size,
-                           channels=run.data.channels, n_classes=run.data.n_classes,
-                           latent_dim=run.profile.latent_dim, width=run.profile.width,
-                           reconstruction=run.autoencoder.reconstruction)
-    ae.compile()
+    ae = build_pretraining_network(run.config.model, image_size=run.data.image_size, channels=run.data.channels,
+                                   n_classes=run.data.n_classes, latent_dim=run.profile.latent_dim,
+                                   width=run.profile.width)
     restore_state(run.paths["autoencoder"], model_state(ae))
     return ae
 
