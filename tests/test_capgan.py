@@ -250,3 +250,20 @@ def test_a_capgan_run_trains_resumes_with_its_cvae_and_refuses_another_strategy(
                                   np.asarray(result.trainer.generator.weights[0]))
     with pytest.raises(KitError):
         train_model(TrainConfig(**common, pretrain="ros", resume=True), verbose=False)
+
+
+def test_notebook_07_figures_are_titled_and_labelled():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from bagan_lib import cvae_plots
+
+    draws = cvae.noise_draw_comparison(mu=1.0, sigma=0.5, n=5000, seed=0)
+    assert abs(draws["normal"].mean() - 1.0) < 0.03 and abs(draws["uniform"].mean() - 1.25) < 0.03
+    summary = pd.DataFrame({"rate": [10, 100], "a minority": [0.5, 0.4], "b minority": [0.3, 0.1]})
+    for fig in (cvae_plots.plot_noise_draws(draws, mu=1.0, sigma=0.5, title="t1"),
+                cvae_plots.plot_minority_by_rate(summary, ["a", "b"], title="t2")):
+        ax = fig.axes[0]
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
