@@ -286,8 +286,14 @@ def generate_per_class(generator, n_classes: int, n_per_class: int, *, seed: int
     trainer (then :func:`trainer_generate_fn` with ``seed`` makes the images),
     called in batches of ``batch_size`` labels.
     """
-    generate = trainer_generate_fn(generator, seed=seed) if hasattr(generator, "images_from_noise") else generator
     labels = np.repeat(np.arange(n_classes), n_per_class).astype("int32")
+    return generate_for_labels(generator, labels, seed=seed, batch_size=batch_size), labels
+
+
+def generate_for_labels(generator, labels, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """One generated image per label, in order; ``generator`` as in :func:`generate_per_class`."""
+    generate = trainer_generate_fn(generator, seed=seed) if hasattr(generator, "images_from_noise") else generator
+    labels = np.asarray(labels, "int32")
     parts = []
     for i in range(0, len(labels), batch_size):
         part = np.asarray(generate(labels[i:i + batch_size]))
@@ -295,7 +301,7 @@ def generate_per_class(generator, n_classes: int, n_per_class: int, *, seed: int
             raise KitError(f"The generator returned {len(part)} images for {len(labels[i:i + batch_size])} labels.",
                            "return one image per label.")
         parts.append(part)
-    return np.concatenate(parts), labels
+    return np.concatenate(parts)
 
 
 def quality_table(classifier: Classifier, results: dict, *, real_images, real_labels, n_per_class: int,

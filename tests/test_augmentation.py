@@ -1,0 +1,110 @@
+"""Notebook 09's training sets, downstream classifiers and metrics."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from bagan_lib import augmented_sets, downstream  # noqa: E402
+from bagan_lib.errors import KitError  # noqa: E402
+
+SIZE, N = 16, 3
+
+
+def imbalanced(seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * 40 + [1] * 6 + [2] * 3, np.int32)
+    x = rng.uniform(-1, 1, (len(y), SIZE, SIZE, 1)).astype(np.float32)
+    return x, y
+
+
+def label_painter(labels):
+    """A 'generator' whose image of class c is filled with the value c / 10: its labels can be read back."""
+    labels = np.asarray(labels)
+    return np.ones((len(labels), SIZE, SIZE, 1), np.float32) * (labels[:, None, None, None] / 10.0)
+
+
+@pytest.mark.parametrize("mode", ["transforms", "generated"])
+def test_top_ups_reach_the_majority_count_exactly_and_keep_the_real_images(mode):
+    x, y = imbalanced()
+    x_before = x.copy()
+    built = augmented_sets.build_training_set(mode, x, y, N, generator=label_painter, seed=1)
+    assert built.counts(N).tolist() == [40, 40, 40]
+    assert built.added(N).tolist() == [0, 34, 37]
+    real = built.source == "real"
+    np.testing.assert_array_equal(built.x[real], x_before)           # the real images, untouched
+    np.testing.assert_array_equal(x, x_before)                       # the input is not modified
+    assert built.x.min() >= -1 and built.x.max() <= 1
+
+
+def test_generated_images_carry_the_labels_they_were_conditioned_on():
+    x, y = imbalanced()
+    built = augmented_sets.build_training_set("generated", x, y, N, generator=label_painter)
+    added = built.source == "generated"
+    np.testing.assert_allclose(built.x[added][:, 0, 0, 0] * 10, built.y[added], atol=1e-6)
+
+
+def test_transformed_copies_come_from_their_own_class():
+    x, y = imbalanced()
+    x[y == 2] = -1.0          # class 2 is all background: any transform of it stays all background
+    x_new, y_new = augmented_sets.transformed_copies(x, y, [0, 0, 5], flip=True, seed=0)
+    assert y_new.tolist() == [2] * 5 and np.allclose(x_new, -1.0)
+
+
+def test_imbalanced_and_balanced_modes_and_bad_input():
+    x, y = imbalanced()
+    assert augmented_sets.build_training_set("imbalanced", x, y, N).counts(N).tolist() == [40, 6, 3]
+    xb, yb = np.zeros((6, SIZE, SIZE, 1)), np.array([0, 0, 1, 1, 2, 2])
+    assert augmented_sets.build_training_set("balanced", x, y, N, balanced=(xb, yb)).counts(N).tolist() == [2, 2, 2]
+    with pytest.raises(KitError, match="not a training set"):
+        augmented_sets.build_training_set("smote", x, y, N)
+    with pytest.raises(KitError, match="conditional generator"):
+        augmented_sets.build_training_set("generated", x, y, N)
+    with pytest.raises(KitError, match="balanced original"):
+        augmented_sets.build_training_set("balanced", x, y, N)
+
+
+def test_the_cnn_svm_hybrid_classifies_from_the_cnns_features():
+    # a "CNN" whose features layer reads the mean pixel (which separates the classes) and whose logits
+    # are wired to answer class 0 always: the SVM on its features is right, the CNN's own head is not
+    image = keras.Input((SIZE, SIZE, 1))
+    mean = keras.layers.GlobalAveragePooling2D()(image)
+    features = keras.layers.Dense(2, name="features", kernel_initializer="ones", bias_initializer="zeros")(mean)
+    logits = keras.layers.Dense(N, name="logits", kernel_initializer="zeros",
+                                bias_initializer=keras.initializers.Constant([5.0, 0.0, 0.0]))(features)
+    cnn = keras.Model(image, logits)
+    y = np.repeat(np.arange(N), 20)
+    x = np.ones((len(y), SIZE, SIZE, 1), np.float32) * (y[:, None, None, None] - 1) * 0.5
+    x += np.random.default_rng(0).normal(0, 0.02, x.shape).astype(np.float32)
+    hybrid = downstream.CnnSvm(cnn).fit(x, y)
+    assert (hybrid.predict(x) == y).mean() == 1.0
+    assert (np.asarray(cnn(x)).argmax(1) == y).mean() == pytest.approx(1 / 3)
+
+
+def test_metrics_match_hand_counts():
+    y = np.array([0, 0, 0, 1, 1, 2])
+    scores = np.array([[3, 1, 0], [3, 0, 1], [0, 3, 1], [0, 3, 1], [1, 0, 3], [0, 1, 3]], float)
+    m = downstream.classification_metrics(y, scores, n_classes=3, top_k=2)
+    # predictions 0 0 1 1 2 2: recalls 2/3, 1/2, 1; precisions 1, 1/2, 1/2
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert [m[f"recall {c}"] for c in range(3)] == pytest.approx([2 / 3, 1 / 2, 1])
+    assert m["macro recall"] == pytest.approx((2 / 3 + 1 / 2 + 1) / 3) == pytest.approx(m["balanced accuracy"])
+    assert m["macro precision"] == pytest.approx((1 + 0.5 + 0.5) / 3)
+    assert m["top-2 accuracy"] == pytest.approx(4 / 6)   # images 3 and 5 rank their true class third
+    table = downstream.summarize_seeds([{"training set": "a", "seed": s, "accuracy": v} for s, v in
+                                        ((0, 0.5), (1, 0.7))])
+    assert table.loc[0, "accuracy"] == "0.600 ± 0.100" and table.loc[0, "seeds"] == 2
+
+
+def test_the_cnn_trains_with_early_stopping_and_keeps_the_best_weights():
+    x, y = imbalanced()
+    y = np.arange(len(y)) % N
+    model, history = downstream.train_cnn(x, y, x[:9], y[:9], n_classes=N, epochs=4, patience=1, width=0.25)
+    assert np.asarray(model(x[:2])).shape == (2, N) and 1 <= len(history["val_loss"]) <= 4
+    with pytest.raises(KitError, match="validation images"):
+        downstream.train_cnn(x, y, x[:0], y[:0], n_classes=N)
