@@ -223,8 +223,10 @@ def _add_evaluate_parser(commands) -> None:
     from .metrics.extractors import EXTRACTORS, INCEPTION_SIZES
 
     evaluate = commands.add_parser("evaluate", help="per-class FID and KID of trained runs (the paper's Table 4)")
-    evaluate.add_argument("--runs", nargs="+", required=True, metavar="DIR",
+    evaluate.add_argument("--runs", nargs="+", metavar="DIR",
                           help="run folders written by `train` (any models and seeds, one dataset)")
+    evaluate.add_argument("--merge", nargs="+", metavar="DIR",
+                          help="instead of --runs: combine saved evaluations (e.g. one per seed) into one table")
     evaluate.add_argument("--out", required=True, metavar="DIR", help="folder for table4_*.csv/.md, table4.json/.png")
     evaluate.add_argument("--extractor", choices=EXTRACTORS, default="domain",
                           help="feature extractor: the kit's classifier of the dataset, or InceptionV3 (default: domain)")

@@ -114,3 +114,23 @@ def test_the_evaluate_command_writes_the_table_and_refuses_bad_input(runs, cache
     assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--extractor", "inception"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "--weights-path" in error and "--extractor domain" in error
+
+
+def test_evaluations_of_single_seeds_merge_into_the_several_seed_table(runs, cache, tmp_path):
+    from bagan_lib.metrics.table4 import merge_tables
+
+    for seed in (1, 2):
+        table = evaluate_runs([str(runs[("bagan_gp_v3", seed)].out_dir)], cache_dir=cache, verbose=False, **FAST)
+        save_table4(table, tmp_path / f"seed{seed}")
+    merged = merge_tables([tmp_path / "seed1", tmp_path / "seed2"])
+    together = evaluate_runs([str(runs[("bagan_gp_v3", s)].out_dir) for s in (1, 2)], cache_dir=cache,
+                             verbose=False, **FAST)
+    assert merged.settings["seeds"] == [1, 2]
+    assert merged.fid.equals(together.fid) and merged.kid.equals(together.kid)   # the same cells, the same numbers
+    with pytest.raises(KitError, match="same cell"):
+        merge_tables([tmp_path / "seed1", tmp_path / "seed1"])
+    with pytest.raises(KitError, match="no saved evaluation"):
+        merge_tables([tmp_path])
+    assert main(["evaluate", "--merge", str(tmp_path / "seed1"), str(tmp_path / "seed2"), "--out",
+                 str(tmp_path / "merged")]) == 0
+    assert (tmp_path / "merged" / "table4_fid.md").is_file()

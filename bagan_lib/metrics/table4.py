@@ -218,6 +218,46 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     return table
 
 
+def merge_tables(folders) -> Table4:
+    """One Table 4 from several saved evaluations (``table4.json`` in each folder), e.g. one per seed.
+
+    They must share the extractor (the same key), the dataset and protocol, and
+    the scoring settings; a cell (row, seed, class) may come from one of them only.
+    """
+    import pandas as pd
+    from pathlib import Path
+
+    payloads = []
+    for folder in folders:
+        path = Path(folder) / "table4.json"
+        if not path.is_file():
+            raise KitError(f"{folder} holds no saved evaluation (no table4.json).",
+                           "pass --out folders of `python -m bagan_lib evaluate`.")
+        payloads.append(json.loads(path.read_text()))
+    if not payloads:
+        raise KitError("No evaluation to merge.", "pass at least one folder.")
+    same = ("extractor", "n_per_class", "dataset", "protocol", "image_size", "bootstrap", "kid_subsets",
+            "kid_subset_size")
+    first = payloads[0]
+    for folder, payload in zip(folders, payloads):
+        settings = {"extractor": payload["extractor"], **payload["settings"]}
+        reference = {"extractor": first["extractor"], **first["settings"]}
+        differ = [k for k in same if settings.get(k) != reference.get(k)]
+        if differ:
+            raise KitError(f"{folder} was scored differently from {folders[0]} ({', '.join(differ)}).",
+                           "merge only evaluations made with the same extractor, dataset and settings.")
+    scores = pd.concat([pd.DataFrame(p["scores"]) for p in payloads], ignore_index=True)
+    duplicated = scores.duplicated(["row", "seed", "class"])
+    if duplicated.any():
+        raise KitError("Several evaluations fill the same cell (the same seed twice).",
+                       "merge evaluations of different seeds.")
+    settings = {**first["settings"], "seeds": sorted({int(s) for s in scores["seed"]}),
+                "seconds": round(sum(p["settings"].get("seconds", 0) for p in payloads), 1),
+                "merged_from": [str(f) for f in folders]}
+    return Table4(scores, layout(scores, "FID"), layout(scores, "KID"), first["extractor"], settings,
+                  runs=[r for p in payloads for r in p["runs"]], notes=sorted({n for p in payloads for n in p["notes"]}))
+
+
 def _span(values) -> str:
     low, high = int(np.min(values)), int(np.max(values))
     return str(low) if low == high else f"{low}-{high}"
@@ -281,6 +321,8 @@ def check_command(args) -> None:
     """The ``evaluate`` options checked before TensorFlow is imported (KitError: one line, exit 2)."""
     from pathlib import Path
 
+    if not args.runs:
+        raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
     for run_dir in args.runs:
         if not (Path(run_dir) / "config.json").is_file():
             raise KitError(f"{run_dir} is not a run folder (no config.json).",
@@ -297,6 +339,13 @@ def run_command(args) -> int:
     """``python -m bagan_lib evaluate``: Table 4 of ``--runs`` into ``--out``, the FID table on stdout."""
     from .. import notebook_setup
 
+    if args.merge:
+        table = merge_tables(args.merge)
+        paths = save_table4(table, args.out)
+        print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
+        print(table.fid.to_markdown(index=False))
+        print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
+        return 0
     check_command(args)
     notebook_setup.start(None, seed=args.extractor_seed, verbose=False)
     table = evaluate_runs(args.runs, extractor=args.extractor, n_per_class=args.n_per_class,
