@@ -37,6 +37,11 @@ class AugmentedSet:
     x: np.ndarray
     y: np.ndarray
     source: np.ndarray   # "real", "transform" or "generated", per image
+    label: str | None = None   # the name results are reported under (default: the mode)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.mode
 
     def counts(self, n_classes: int) -> np.ndarray:
         return np.bincount(self.y, minlength=n_classes)

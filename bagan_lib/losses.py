@@ -248,3 +248,32 @@ def bagan_generator_loss(fake_logits, fake_labels):
     """BAGAN's generator loss (tagged (B2) in notebook 04): fakes conditioned on class ``c`` should be
     classified as a real image of class ``c``: ``L_G = E_{(z, c)}[CE(D(G(z_c)), c)]``."""
     return _sparse_ce(fake_logits, fake_labels)
+
+
+def acgan_split(outputs):
+    """AC-GAN's discriminator outputs ``(B, 1 + n)``: the source logit (column 0) and the n class logits."""
+    outputs = _as_logits(outputs, "outputs")
+    return outputs[:, :1], outputs[:, 1:]
+
+
+def acgan_discriminator_loss(real_outputs, fake_outputs, real_labels, fake_labels):
+    """AC-GAN's discriminator loss (Odena et al. 2017, Eq. 2-3; tagged (A1) in notebook 09).
+
+    The discriminator maximises ``L_S + L_C``: the log-likelihood of the right
+    source (real or fake) and of the right class, on real *and* generated images.
+    As a loss to minimise, with ``s`` the source logit and ``c`` the class logits:
+
+        L_D = BCE(s_real, 1) + BCE(s_fake, 0) + CE(c_real, y_r) + CE(c_fake, y_f)     (A1)
+
+    Returns ``(real, fake, aux)``: the two source terms and the class term (both classes' CE).
+    """
+    s_real, c_real = acgan_split(real_outputs)
+    s_fake, c_fake = acgan_split(fake_outputs)
+    aux = _sparse_ce(c_real, real_labels) + _sparse_ce(c_fake, fake_labels)
+    return bce_with_logits(s_real, 1), bce_with_logits(s_fake, 0), aux
+
+
+def acgan_generator_loss(fake_outputs, fake_labels):
+    """AC-GAN's generator loss (A2): ``BCE(s_fake, 1) + CE(c_fake, y_f)``: look real, and look like class y_f."""
+    s_fake, c_fake = acgan_split(fake_outputs)
+    return bce_with_logits(s_fake, 1) + _sparse_ce(c_fake, fake_labels)

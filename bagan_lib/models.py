@@ -11,7 +11,19 @@ bagan_gp_v2    unsupervised autoencoder   balanced         yes           logit, 
 bagan_gp_v3    supervised autoencoder     balanced         yes           logit, GP     14-15
 capgan         CVAE, balanced by ROS      balanced         yes           logit, GP     14-15,
                (:mod:`.pretraining`)                                   on enc. mu    C7
+cdcgan         none                       the batch's own  no            logit, BCE    2-3
+wgan_gp        none                       the batch's own  no            score, GP     8-9
+acgan(_v1-3)   none                       balanced         no            source +      A1-A2
+                                                                       n classes
 =============  =========================  ==============  ============  ============  ========
+
+The last three are the augmentation papers' baselines (notebook 09): the
+conditional DCGAN of CAPGAN's comparison (BCE, 1 critic step, no penalty), a
+conditional WGAN-GP (the WGAN paper's top-up generator, here one network for
+all classes), and AC-GAN with an auxiliary classifier head, whose critic
+batches hold 50 % real images (``acgan``), 25 % (``acgan_v1``), 75 %
+(``acgan_v2``), or 75 % with 50 % every third epoch (``acgan_v3``), as in
+"On data augmentation using GANs".
 
 The BAGAN-GP models use the conditional BCE objective with the gradient penalty
 ("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
@@ -95,10 +107,10 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     """
     recipe = get_recipe(model)
     bagan = model == "bagan"
-    if bagan and gp_lambda:
-        raise KitError(f"gp_lambda={gp_lambda}: BAGAN's critic answers n + 1 class probabilities, and the "
-                       "gradient penalty needs one score per image.",
-                       "leave gp_lambda=None (0) for bagan; the BAGAN-GP models have the penalty.")
+    if recipe.gp_lambda == 0 and gp_lambda:
+        raise KitError(f"gp_lambda={gp_lambda}: {model}'s critic has no gradient penalty (BAGAN's answers n + 1 class "
+                       "probabilities; the penalty needs one score per image and real and fake images in pairs).",
+                       f"leave gp_lambda=None (0) for {model}; the BAGAN-GP models have the penalty.")
     capgan = recipe.autoencoder == "cvae"
     discriminator_init = discriminator_init or ("encoder" if bagan or capgan else "fresh")
     if discriminator_init not in ("fresh", "encoder"):
@@ -111,23 +123,27 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     init_encoder = encoder if discriminator_init == "encoder" else None
     settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
-                    jit_compile=jit_compile, seed=seed, name=model)
+                    jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective,
+                    critic_steps=_default(critic_steps, recipe.critic_steps or 5),
+                    gp_lambda=_default(gp_lambda, recipe.gp_lambda))
     if bagan:
         _check_class_latents(class_latents, n_classes, latent_dim)
         from .class_latents import class_conditional_latents
 
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
-        return AdversarialTrainer(decoder, critic, objective="bagan", critic_steps=_default(critic_steps, 1),
-                                  gp_lambda=0.0, label_inputs=False, fake_share="class",
+        return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
                                   latent_sampler=class_conditional_latents(class_latents),
                                   optimizer_defaults=BAGAN_ADAM, **settings)
     if class_latents is not None:
         raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
+    if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
+        critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
+        return AdversarialTrainer(generator, critic, critic_label_inputs=False, real_share=recipe.real_share,
+                                  optimizer_defaults=PAPER_ADAM, **settings)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
                                  feature_dim=latent_dim if capgan else None)
-    return AdversarialTrainer(generator, critic, objective="conditional_bce", critic_steps=_default(critic_steps, 5),
-                              gp_lambda=_default(gp_lambda, 10.0), optimizer_defaults=PAPER_ADAM,
+    return AdversarialTrainer(generator, critic, optimizer_defaults=PAPER_ADAM,
                               critic_parts=ConditionalCriticParts(critic), **settings)
 
 

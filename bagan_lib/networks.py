@@ -156,13 +156,18 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
 
 
 def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
-                              encoder: keras.Model | None = None) -> keras.Model:
-    """Image -> n_classes + 1 logits of a softmax (the last class means "fake"): BAGAN's discriminator."""
+                              encoder: keras.Model | None = None, name: str = "bagan_discriminator") -> keras.Model:
+    """Image -> n_classes + 1 logits of a softmax (the last class means "fake"): BAGAN's discriminator.
+
+    The same network with ``name="acgan_discriminator"`` is AC-GAN's: its first
+    output is the source logit (real or fake), the other n the class logits
+    (:func:`bagan_lib.losses.acgan_split`).
+    """
     filters = encoder_filters(image_size, width)
     image = keras.Input((image_size, image_size, channels), name="image")
     features = conv_stack(image, filters, "disc")
     logits = layers.Dense(n_classes + 1, name="disc_classes")(features)
-    model = keras.Model(image, logits, name="bagan_discriminator")
+    model = keras.Model(image, logits, name=name)
     if encoder is not None:
         copy_conv_stack(encoder, model, "enc", "disc", len(filters))
     return model

@@ -11,7 +11,8 @@ settings only once, at import:
   the reference BAGAN-GP step 1.7-2.4x faster (REFERENCE.md). A value the user
   already set is respected.
 
-Then it seeds Python, NumPy and TensorFlow, makes CPU ops deterministic,
+Then it seeds Python, NumPy and TensorFlow, makes CPU ops deterministic, keeps
+TensorFlow's Python warnings (tf.function retracing advice) out of the notebook,
 reports the device and versions, and creates the output folder.
 """
 
@@ -129,6 +130,8 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     _check_versions(versions)
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
+    # notebooks 07-09 build many small models in a loop; TensorFlow's "retracing" advice about that is noise here
+    tf.get_logger().setLevel("ERROR")
     gpus = tf.config.list_physical_devices("GPU")
     if deterministic and not gpus:
         # Same seed, same numbers on CPU; on GPU some kernels stay non-deterministic (see README).

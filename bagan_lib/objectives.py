@@ -14,9 +14,11 @@ name                   critic terms (summed)                        generator lo
 ``wasserstein``        mean D(fake) - mean D(real)      (Eq. 6)     -mean D(fake) (Eq. 9)
 ``conditional_bce``    real, fake and wrong-label BCE   (Eq. 12/14) BCE(fake, 1) (Eq. 13/15)
 ``bagan``              CE(real, y_r) + CE(fake, "fake") (B1)        CE(fake, y_f) (B2)
+``acgan``              source BCE real/fake + class CE ``aux`` (A1) BCE + CE(fake, y_f) (A2)
 =====================  ===========================================  ==================
 
-``bagan`` is the original BAGAN's (n + 1)-class softmax discriminator; its terms
+``bagan`` is the original BAGAN's (n + 1)-class softmax discriminator, ``acgan``
+the auxiliary-classifier GAN's source logit plus n class logits; their terms
 need the labels, so every objective receives ``y_real`` and ``y_fake`` as
 keywords (the others ignore them).
 
@@ -42,6 +44,7 @@ class Objective:
     critic_terms: Callable      # (real_out, fake_out, wrong_out or None, *, y_real, y_fake) -> dict of terms
     generator_loss: Callable    # (fake_out, *, y_fake) -> scalar
     uses_wrong_labels: bool = False
+    extra_terms: tuple = ()     # tracked terms beyond real, fake (and wrong, gp): AC-GAN's "aux"
 
 
 def _unlabelled(loss):
@@ -75,6 +78,15 @@ def _bagan_generator_loss(fake, y_fake=None):
     return losses.bagan_generator_loss(fake, y_fake)
 
 
+def _acgan_terms(real, fake, wrong=None, *, y_real=None, y_fake=None):
+    real_term, fake_term, aux = losses.acgan_discriminator_loss(real, fake, y_real, y_fake)
+    return {"real": real_term, "fake": fake_term, "aux": aux}
+
+
+def _acgan_generator_loss(fake, y_fake=None):
+    return losses.acgan_generator_loss(fake, y_fake)
+
+
 OBJECTIVES = {
     "gan": Objective("gan", _bce_terms, _unlabelled(losses.gan_generator_loss_nonsaturating)),
     "gan_saturating": Objective("gan_saturating", _bce_terms, _unlabelled(losses.gan_generator_loss_saturating)),
@@ -82,6 +94,7 @@ OBJECTIVES = {
     "conditional_bce": Objective("conditional_bce", _conditional_terms,
                                  _unlabelled(losses.conditional_generator_loss), uses_wrong_labels=True),
     "bagan": Objective("bagan", _bagan_terms, _bagan_generator_loss),
+    "acgan": Objective("acgan", _acgan_terms, _acgan_generator_loss, extra_terms=("aux",)),
 }
 
 

@@ -18,6 +18,12 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   critic names the class);
 * ``fake_share``: ``"batch"`` (as many fakes as real images) or ``"class"``
   (ceil(B / n) fakes: "fake" is as frequent as an average class, BAGAN);
+* ``real_share``: instead, a critic batch of B images with this share of real
+  ones (the first of the data batch) and the rest fakes: AC-GAN's proportions
+  (0.5, 0.25, 0.75, or ``"alternating"``: 0.75 with 0.5 every third epoch; see
+  :func:`real_share_for_epoch`);
+* ``critic_label_inputs``: whether the critic takes the label (default: as the
+  generator does; AC-GAN's critic names the class itself);
 * ``critic_parts``: optionally, the critic factored into image features and a
   label head (:class:`bagan_lib.critic_parts.ConditionalCriticParts`), so the
   real images' features serve both the real and the wrong-label term and the
@@ -83,6 +89,18 @@ def normal_latents(noise, labels):
 
 
 FAKE_SHARES = ("batch", "class")
+REAL_SHARE_SCHEDULES = ("alternating",)
+
+
+def real_share_for_epoch(real_share, epoch: int):
+    """The real share of a critic batch in ``epoch`` (0-based): a constant, or ``"alternating"``.
+
+    ``"alternating"`` (the augmentation paper's AC-GAN v3): 0.75 real, except every
+    third epoch (epochs 3, 6, 9, ... counted from 1), which is 0.5.
+    """
+    if real_share == "alternating":
+        return 0.5 if (epoch + 1) % 3 == 0 else 0.75
+    return real_share
 PAPER_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}   # BAGAN-GP, section 4
 
 
@@ -116,7 +134,7 @@ class AdversarialTrainer(keras.Model):
                  interpolation: str = "model", alpha: str = "uniform",
                  latent_sampler: Callable = normal_latents, label_inputs: bool = True, fake_share: str = "batch",
                  optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
-                 critic_parts=None, **kwargs):
+                 critic_parts=None, real_share=None, critic_label_inputs: bool | None = None, **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
         if fake_share not in FAKE_SHARES:
@@ -128,6 +146,15 @@ class AdversarialTrainer(keras.Model):
         if fake_share == "class" and gp_lambda > 0 and interpolation == "model":
             raise KitError("The 'model' penalty pairs every real image with a fake, but fake_share='class' makes "
                            "fewer fakes than real images.", "use fake_share='batch', or gp_lambda=0 (BAGAN).")
+        if real_share is not None:
+            if not (real_share in REAL_SHARE_SCHEDULES or (isinstance(real_share, float) and 0 < real_share < 1)):
+                raise KitError(f"real_share={real_share!r} is not a share of real images.",
+                               "use a number strictly between 0 and 1 (e.g. 0.25) or 'alternating'.")
+            if gp_lambda > 0 or fake_share != "batch" or fake_labels != "balanced":
+                raise KitError("real_share makes the critic batch part real, part fake; the penalty pairs every "
+                               "real image with a fake and fake_share sets the fakes another way.",
+                               "use real_share with gp_lambda=0, fake_share='batch' and fake_labels='balanced' "
+                               "(AC-GAN's settings).")
         if fake_labels not in ("real", "balanced"):
             raise KitError(f"fake_labels={fake_labels!r} is not a label sampling.",
                            "use 'real' (cDRAGAN, BAGAN-GP v1) or 'balanced' (BAGAN-GP v2, v3).")
@@ -155,6 +182,9 @@ class AdversarialTrainer(keras.Model):
         self.interpolation, self.alpha = interpolation, alpha
         self.latent_sampler = latent_sampler
         self.label_inputs, self.fake_share = bool(label_inputs), fake_share
+        self.critic_label_inputs = self.label_inputs if critic_label_inputs is None else bool(critic_label_inputs)
+        self.real_share_schedule = real_share
+        self.real_share = real_share_for_epoch(real_share, 0)  # a Python number: the critic batch keeps static shapes
         self.optimizer_defaults = dict(optimizer_defaults or PAPER_ADAM)
         self.jit_compile_critic = bool(jit_compile)
         # tf.function(jit_compile=True) of the critic update; made here so Keras does not track it as a layer
@@ -162,6 +192,7 @@ class AdversarialTrainer(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         names = ["d_loss", "g_loss", "real", "fake"] + (["wrong"] if self.wrong_labels else [])
         names += ["gp"] if self.gp_lambda > 0 else []
+        names += list(self.objective.extra_terms)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True  # the networks come built; stops fit under a strategy from tracing call() on images
 
@@ -172,8 +203,29 @@ class AdversarialTrainer(keras.Model):
 
     @property
     def labelled_networks(self) -> bool:
-        """The generator and critic take the label as a second input."""
+        """The generator takes the label as a second input."""
         return self.conditional and self.label_inputs
+
+    @property
+    def labelled_critic(self) -> bool:
+        """The critic takes the label as a second input."""
+        return self.conditional and self.critic_label_inputs
+
+    def set_epoch(self, epoch: int) -> bool:
+        """Set the real share of ``epoch`` (AC-GAN's schedule); True when it changed (retrace the step)."""
+        share = real_share_for_epoch(self.real_share_schedule, epoch)
+        changed = share != self.real_share
+        self.real_share = share
+        return changed
+
+    def critic_batch(self, batch: int) -> tuple[int, int]:
+        """(real, fake) images in one critic batch for a data batch of ``batch``."""
+        if self.real_share is None:
+            return batch, self.fakes_per_batch(batch)
+        if not isinstance(batch, int):
+            raise KitError("real_share needs batches of a known size.", "batch the data with drop_remainder=True.")
+        n_real = min(batch - 1, max(1, int(round(self.real_share * batch))))
+        return n_real, batch - n_real
 
     def fakes_per_batch(self, batch):
         """Fakes in one critic batch: ``batch``, or ceil(batch / n) for BAGAN's balanced share."""
@@ -252,7 +304,7 @@ class AdversarialTrainer(keras.Model):
         return self.critic if self.critic_parts is None else self.critic_parts
 
     def score(self, images, labels, training=True):
-        return self.scorer([images, labels] if self.labelled_networks else images, training=training)
+        return self.scorer([images, labels] if self.labelled_critic else images, training=training)
 
     def score_groups(self, groups, training=True):
         """Scores of several ``(images, labels)`` groups from **one batched critic call**, split per group.
@@ -260,7 +312,7 @@ class AdversarialTrainer(keras.Model):
         With ``critic_parts``, each distinct image tensor (by identity: the real batch
         appears with its labels and with wrong labels) goes through the conv stack once.
         """
-        labels = ops.concatenate([y for _, y in groups], axis=0) if self.labelled_networks else None
+        labels = ops.concatenate([y for _, y in groups], axis=0) if self.labelled_critic else None
         if self.critic_parts is None:
             scores = self.score(ops.concatenate([x for x, _ in groups], axis=0), labels, training=training)
         else:
@@ -298,14 +350,16 @@ class AdversarialTrainer(keras.Model):
         total = sum(terms.values())
         if self.gp_lambda > 0:
             x_hat = self.penalty_points(x_real, x_fake) if x_hat is None else x_hat
-            terms["gp"] = gradient_penalty_at(self.scorer, x_hat, labels=y_real if self.labelled_networks else None)
+            terms["gp"] = gradient_penalty_at(self.scorer, x_hat, labels=y_real if self.labelled_critic else None)
             total = total + self.gp_lambda * terms["gp"]
         return total, terms
 
     def critic_step(self, x_real, y_real):
         """One critic update (Eq. 2, 6, 8, 10, 12, 14 or B1, by objective and penalty); returns its terms."""
-        batch = ops.shape(x_real)[0]
-        n_fakes = self.fakes_per_batch(batch)
+        n_real, n_fakes = self.critic_batch(ops.shape(x_real)[0])
+        if self.real_share is not None:  # AC-GAN: part of the critic batch is real, the rest fake
+            x_real, y_real = x_real[:n_real], None if y_real is None else y_real[:n_real]
+        batch = n_real
         y_fake = self.sample_labels(n_fakes, y_real)
         x_fake = self.generate(self.draw_latents(n_fakes, y_fake), y_fake, training=True)  # no gradient into G
         y_wrong = self.uniform_labels(batch) if self.wrong_labels else None

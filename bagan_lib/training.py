@@ -313,12 +313,14 @@ def _settings(config: TrainConfig, profile, saved: dict | None) -> tuple[dict, d
     Returns ``(settings, changed)``; ``changed`` maps a setting given explicitly
     on resume to ``(checkpoint's value, new value)`` where they differ.
     """
+    from .recipes import get_recipe
+
     previous = (saved or {}).get("settings", {})
     settings = {name: getattr(config, name) if getattr(config, name) is not None else previous.get(name)
                 for name in RESUMABLE}
     if settings["epochs"] is None:
         settings["epochs"] = profile.epochs_for(config.dataset)
-    if settings["critic_steps"] is None and config.model != "bagan":  # BAGAN keeps its one step
+    if settings["critic_steps"] is None and get_recipe(config.model).critic_steps is None:  # BAGAN, AC-GAN: 1
         settings["critic_steps"] = profile.critic_steps
     changed = {name: (previous[name], settings[name]) for name in RESUMABLE
                if getattr(config, name) is not None and name in previous and previous[name] != settings[name]}
@@ -492,7 +494,7 @@ def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_st
     from .input_pipeline import step_batches
     from .monitoring import SampleGrid, one_per_class
     from .training_callbacks import (Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog,
-                                     RestoreEpochMeans, StepCounter)
+                                     RealShareSchedule, RestoreEpochMeans, StepCounter)
 
     epochs = end_step // steps
     counter = StepCounter(start_step, steps)
@@ -502,7 +504,8 @@ def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_st
     constants = None if gaussians is None else {"class_means": gaussians.means,
                                                 "class_covariances": gaussians.covariances,
                                                 "class_counts": gaussians.counts}
-    own = [counter, guard, history,
+    own = ([RealShareSchedule()] if getattr(trainer, "real_share_schedule", None) is not None else []) + [
+           counter, guard, history,
            SampleGrid(folder.grids, one_per_class(data.x, data.y, data.n_classes), n_classes=data.n_classes,
                       latent_dim=trainer.latent_dim, rows=grid_rows, seed=seed),
            Checkpointer(folder.gan, counter, history, guard, every=checkpoint_every, meta=meta, constants=constants),
@@ -579,7 +582,9 @@ def critic_report(result: TrainingResult, label: str, *, n: int = 256, seed: int
     labels = (np.arange(n) % result.data.n_classes).astype("int32")
     fakes = trainer.images_from_noise(keras.random.normal((n, trainer.latent_dim), seed=seed), labels)
     scores = trainer.score(fakes, ops.convert_to_tensor(labels), training=False)
-    if trainer.labelled_networks:
+    if trainer.objective.name == "acgan":  # the source logit is the first output
+        p_fake = 1.0 - ops.sigmoid(scores[:, 0])
+    elif trainer.labelled_critic:
         p_fake = 1.0 - ops.sigmoid(ops.reshape(scores, (-1,)))
     else:
         p_fake = ops.softmax(scores, axis=-1)[:, -1]

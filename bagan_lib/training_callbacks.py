@@ -26,6 +26,19 @@ class TrainingDiverged(KitError):
     """A loss term or a weight became NaN or infinite."""
 
 
+class RealShareSchedule(keras.callbacks.Callback):
+    """AC-GAN's real share of a critic batch, set at every epoch's start; the step is retraced when it changes.
+
+    The share is a Python number in the traced step (so the critic batch keeps
+    static shapes); a change needs a new train function, made here before the
+    epoch's first step. Resumed runs get the share of the epoch they resume in.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.model.set_epoch(epoch):
+            self.model.make_train_function(force=True)
+
+
 class StepCounter(keras.callbacks.Callback):
     """The global step (steps done so far) and epoch of the run, kept across a resume (``start_step``)."""
 

@@ -7,9 +7,10 @@ BAGAN's B1; the generator's loss is Eq. 13, 15 or B2.
 
 from __future__ import annotations
 
-LOSS_GROUPS = (("critic", ("d_loss", "real", "fake", "wrong", "gp")), ("generator", ("g_loss",)))
+LOSS_GROUPS = (("critic", ("d_loss", "real", "fake", "wrong", "gp", "aux")), ("generator", ("g_loss",)))
 TERM_LABELS = {"d_loss": "critic total (terms + lambda x penalty)", "real": "real term", "fake": "fake term",
-               "wrong": "wrong-label term", "gp": "gradient penalty (before lambda)", "g_loss": "generator loss"}
+               "wrong": "wrong-label term", "gp": "gradient penalty (before lambda)",
+               "aux": "class term (AC-GAN)", "g_loss": "generator loss"}
 
 
 def plot_loss_curves(history: list[dict], *, title: str):

@@ -108,3 +108,60 @@ def test_the_cnn_trains_with_early_stopping_and_keeps_the_best_weights():
     assert np.asarray(model(x[:2])).shape == (2, N) and 1 <= len(history["val_loss"]) <= 4
     with pytest.raises(KitError, match="validation images"):
         downstream.train_cnn(x, y, x[:0], y[:0], n_classes=N)
+
+
+def test_acgan_losses_are_the_hand_computed_source_and_class_terms():
+    import math
+
+    from bagan_lib import losses
+
+    real = np.array([[2.0, 1.0, 0.0, -1.0]], "float32")    # source logit 2, class logits (1, 0, -1)
+    fake = np.array([[-1.0, 0.0, 2.0, 0.0]], "float32")
+
+    def ce(logits, label):
+        return -(logits[label] - math.log(np.exp(logits).sum()))
+
+    def softplus(v):
+        return math.log1p(math.exp(v))
+
+    r, f, aux = losses.acgan_discriminator_loss(real, fake, np.array([0]), np.array([2]))
+    assert float(r) == pytest.approx(softplus(-2.0), rel=1e-5) and float(f) == pytest.approx(softplus(-1.0), rel=1e-5)
+    assert float(aux) == pytest.approx(ce(real[0, 1:], 0) + ce(fake[0, 1:], 2), rel=1e-5)
+    g = losses.acgan_generator_loss(fake, np.array([1]))
+    assert float(g) == pytest.approx(softplus(1.0) + ce(fake[0, 1:], 1), rel=1e-5)
+
+
+@pytest.mark.parametrize("model, shares", [("acgan", [0.5] * 6), ("acgan_v1", [0.25] * 6), ("acgan_v2", [0.75] * 6),
+                                           ("acgan_v3", [0.75, 0.75, 0.5, 0.75, 0.75, 0.5])])
+def test_acgan_schedules_give_the_stated_real_and_generated_shares_per_critic_batch(model, shares):
+    from bagan_lib.models import build_model
+
+    trainer = build_model(model, image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
+    for epoch, share in enumerate(shares):
+        trainer.set_epoch(epoch)
+        n_real, n_fake = trainer.critic_batch(64)
+        assert (n_real, n_fake) == (round(share * 64), 64 - round(share * 64))
+
+
+def test_acgan_trains_with_a_retraced_step_when_the_share_changes_and_its_critic_sees_no_label():
+    import tensorflow as tf
+
+    from bagan_lib.models import build_model
+    from bagan_lib.training_callbacks import RealShareSchedule
+
+    trainer = build_model("acgan_v3", image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
+    trainer.compile()
+    assert len(trainer.critic.inputs) == 1 and trainer.labelled_networks and not trainer.labelled_critic
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (32, 32, 32, 1)).astype("float32")
+    y = (np.arange(32) % N).astype("int32")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(self.model.real_share)
+
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16, drop_remainder=True).repeat()
+    history = trainer.fit(data, epochs=3, steps_per_epoch=1, verbose=0, shuffle=False,
+                          callbacks=[RealShareSchedule(), Record()]).history
+    assert seen == [0.75, 0.75, 0.5] and all(np.isfinite(history["aux"]))

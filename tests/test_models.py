@@ -69,7 +69,8 @@ def test_each_recipe_trains_a_step(model):
                           autoencoder=ae, class_latents=class_latents, critic_steps=1, seed=1)
     trainer.compile()
     history = trainer.fit(batches(), epochs=1, verbose=0, shuffle=False).history
-    assert ("wrong" in history) == recipe.wrong_labels and ("gp" in history) == (model != "bagan")
+    assert ("wrong" in history) == recipe.wrong_labels and ("gp" in history) == (recipe.gp_lambda > 0)
+    assert ("aux" in history) == (recipe.objective == "acgan")
     assert trainer.fake_labels == recipe.fake_labels
     assert all(np.isfinite(v).all() for v in history.values())
 
@@ -92,10 +93,12 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
 
 
 def test_model_names_and_their_pretraining():
-    assert MODEL_NAMES == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
-    assert [autoencoder_kind(m) for m in MODEL_NAMES] == [
+    assert MODEL_NAMES[:6] == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
+    assert MODEL_NAMES[6:] == ("cdcgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # notebook 09's
+    assert [autoencoder_kind(m) for m in MODEL_NAMES[:6]] == [
         "unsupervised", None, "unsupervised", "unsupervised", "supervised", "cvae"]
-    assert [default_reconstruction(m) for m in MODEL_NAMES] == ["l2", "l1", "l1", "l1", "l1", "capgan_elbo"]
+    assert all(autoencoder_kind(m) is None for m in MODEL_NAMES[6:])
+    assert [default_reconstruction(m) for m in MODEL_NAMES[:6]] == ["l2", "l1", "l1", "l1", "l1", "capgan_elbo"]
 
 
 def test_defaults_apply_to_none_only():

@@ -41,6 +41,9 @@ EXPECTED = {
                        "grid_bagan_gp_v3", "table4", "tsne_real_vs_generated"},
                       {"class_counts", "fid_kid_vs_n_real", "table4_fid", "table4_kid", "table4_scores", "extractors",
                        "extractors_agreement"}),
+    "09_gan_augmentation": ({"class_counts", "grid_bagan_gp_v3", "grid_capgan", "grid_acgan", "grid_wgan_gp",
+                             "minority_recall"},
+                            {"results", "results_all_metrics", "minority_recall", "generated_only"}),
 }
 
 

@@ -1,0 +1,142 @@
+"""Notebook 09's experiment: does GAN augmentation help a classifier on imbalanced data?
+
+The protocol (the WGAN paper's Tables 1-2, the augmentation paper's CNN):
+
+1. the imbalanced training images of a run's protocol (Fashion-MNIST: Table 1 B),
+   its held-out part for early stopping, and the dataset's official **test set**
+   (capped per class by the profile), which is never augmented or resampled;
+2. training sets (:mod:`bagan_lib.augmented_sets`): imbalanced, image transforms,
+   each generator's top-up, and the balanced original;
+3. on each, the CNN (:func:`bagan_lib.downstream.train_cnn`) and the CNN-SVM
+   hybrid on its features; their metrics on the test set
+   (:func:`bagan_lib.downstream.classification_metrics`);
+4. the augmentation paper's second question: a CNN trained on generated images
+   only, tested on the real test set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import KitError
+
+# per profile: (CNN epochs at most, CNN width, test images per class at most)
+BUDGETS = {"smoke": (2, 0.25, 32), "teach": (15, 0.5, 300), "paper": (50, 1.0, None)}
+
+
+def budget(profile) -> tuple:
+    return BUDGETS.get(profile.name, BUDGETS["teach"])
+
+
+def test_images(data, profile, *, seed: int = 0):
+    """The dataset's official test split at the run's image size, capped per class: ``(x, y)``."""
+    from .data.preprocess import prepare_images
+    from .input_pipeline import cap_per_class
+
+    split = data.split
+    keep = cap_per_class(split.y_test, budget(profile)[2], seed=seed)
+    return prepare_images(split.x_test[keep], data.image_size), np.asarray(split.y_test[keep], np.int32)
+
+
+def validation_images(data, *, seed: int = 0):
+    """Real images for early stopping: the protocol's held-out part (else 15 % of the training images, stratified).
+
+    Returns ``(x_train, y_train, x_val, y_val)``; the training part excludes the validation images.
+    """
+    from .data.preprocess import prepare_images
+    from .imbalance import stratified_split
+
+    split = data.split
+    if len(split.y_val):
+        return data.x, data.y, prepare_images(split.x_val, data.image_size), np.asarray(split.y_val, np.int32)
+    train, val = stratified_split(data.y, val_fraction=0.15, seed=seed)
+    return data.x[train], data.y[train], data.x[val], data.y[val]
+
+
+def balanced_images(config, profile, n_per_class: int):
+    """The balanced original (upper reference): the dataset without pruning, ``n_per_class`` of every class."""
+    import dataclasses
+
+    from .input_pipeline import cap_per_class
+    from .training import load_training_data
+
+    balanced_protocol = {"bagan_gp_paper": "bagan_gp_paper_balanced"}.get(config.protocol or "bagan_gp_paper")
+    if balanced_protocol is None:
+        raise KitError(f"No balanced counterpart of protocol {config.protocol!r} is defined.",
+                       "use the bagan_gp_paper protocol (Table 1 B against A).")
+    data = load_training_data(dataclasses.replace(config, protocol=balanced_protocol), profile)
+    keep = cap_per_class(data.y, n_per_class, seed=config.seed)
+    counts = np.bincount(data.y[keep], minlength=data.n_classes)
+    if counts.min() < n_per_class:
+        raise KitError(f"The balanced original has only {counts.min()} images of a class, fewer than "
+                       f"{n_per_class}.", "use a larger dataset or a smaller per-class cap.")
+    return data.x[keep], data.y[keep]
+
+
+def score_training_set(train_set, x_val, y_val, x_test, y_test, *, n_classes: int, profile, seed: int = 0,
+                       with_svm: bool = True) -> list:
+    """Train the CNN (and the CNN-SVM) on ``train_set``; one row of test metrics per classifier."""
+    from .downstream import CnnSvm, classification_metrics, train_cnn
+
+    epochs, width, _ = budget(profile)
+    model, history = train_cnn(train_set.x, train_set.y, x_val, y_val, n_classes=n_classes, epochs=epochs,
+                               width=width, seed=seed)
+    scores = np.concatenate([np.asarray(model(x_test[i:i + 512], training=False)) for i in range(0, len(x_test), 512)])
+    rows = [{"training set": train_set.name, "classifier": "CNN", "seed": seed, "epochs": len(history["loss"]),
+             **classification_metrics(y_test, scores, n_classes=n_classes)}]
+    if with_svm:
+        hybrid = CnnSvm(model).fit(train_set.x, train_set.y)
+        rows.append({"training set": train_set.name, "classifier": "CNN-SVM", "seed": seed,
+                     "epochs": len(history["loss"]),
+                     **classification_metrics(y_test, hybrid.decision_function(x_test), n_classes=n_classes)})
+    return rows
+
+
+def run_study(data, profile, generators: dict, *, balanced, seed: int = 0, with_svm: bool = True,
+              flip: bool = False, say=print) -> list:
+    """Rows of test metrics for every training set: imbalanced, transforms, each generator, balanced.
+
+    ``generators``: label -> trained trainer (e.g. ``{"BAGAN-GP v3": run.trainer}``).
+    """
+    from .augmented_sets import build_training_set
+
+    x_train, y_train, x_val, y_val = validation_images(data, seed=seed)
+    x_test, y_test = test_images(data, profile, seed=seed)
+    sets = [("imbalanced", "imbalanced", None), ("image transforms", "transforms", None)]
+    sets += [(label, "generated", g) for label, g in generators.items()]
+    sets += [("balanced", "balanced", None)]
+    rows = []
+    for label, mode, generator in sets:
+        train_set = build_training_set(mode, x_train, y_train, data.n_classes, generator=generator,
+                                       balanced=balanced, flip=flip, seed=seed)
+        train_set.label = label
+        rows += score_training_set(train_set, x_val, y_val, x_test, y_test, n_classes=data.n_classes,
+                                   profile=profile, seed=seed, with_svm=with_svm)
+        say(f"{label:>18}: {len(train_set.y)} training images, CNN test accuracy {rows[-1 - with_svm]['accuracy']:.3f}, "
+            f"macro F1 {rows[-1 - with_svm]['macro F1']:.3f}", flush=True)
+    return rows
+
+
+def generated_only(data, profile, generators: dict, *, n_per_class: int, seed: int = 0) -> list:
+    """The augmentation paper's check: a CNN trained on generated images only, tested on the real test set."""
+    from .augmented_sets import AugmentedSet, generated_top_up
+
+    _, _, x_val, y_val = validation_images(data, seed=seed)
+    x_test, y_test = test_images(data, profile, seed=seed)
+    rows = []
+    for label, generator in generators.items():
+        x, y = generated_top_up(generator, np.full(data.n_classes, n_per_class), seed=seed)
+        train_set = AugmentedSet("generated only", x, y, np.full(len(y), "generated", object))
+        train_set.label = f"{label}, generated only"
+        rows += score_training_set(train_set, x_val, y_val, x_test, y_test, n_classes=data.n_classes,
+                                   profile=profile, seed=seed, with_svm=False)
+    return rows
+
+
+def minority_recall(rows: list, minority, class_names):
+    """Per-class recall of the CNN on the minority classes, one row per training set (mean over seeds)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([r for r in rows if r["classifier"] == "CNN"])
+    columns = {f"recall {c}": class_names[c] for c in minority}
+    return frame.groupby("training set", sort=False)[list(columns)].mean().rename(columns=columns)
