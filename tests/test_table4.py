@@ -134,3 +134,26 @@ def test_evaluations_of_single_seeds_merge_into_the_several_seed_table(runs, cac
     assert main(["evaluate", "--merge", str(tmp_path / "seed1"), str(tmp_path / "seed2"), "--out",
                  str(tmp_path / "merged")]) == 0
     assert (tmp_path / "merged" / "table4_fid.md").is_file()
+
+
+def test_paper_orderings_compare_minority_means_per_seed():
+    import pandas as pd
+
+    from bagan_lib.metrics.table4 import minority_means, paper_orderings
+
+    rows = []
+    for seed, (v3, bagan) in enumerate([(1.0, 2.0), (3.0, 2.5), (1.0, 4.0)]):
+        for cls, n_train in ((0, 100), (1, 10), (2, 20)):
+            majority = cls == 0
+            rows += [{"row": "BAGAN-GP v3", "seed": seed, "class": cls, "n_train": n_train,
+                      "KID": 99.0 if majority else v3},
+                     {"row": "BAGAN", "seed": seed, "class": cls, "n_train": n_train,
+                      "KID": 0.0 if majority else bagan}]
+    scores = pd.DataFrame(rows)
+    means = minority_means(scores)
+    assert means.loc["BAGAN-GP v3"].tolist() == [1.0, 3.0, 1.0]   # the majority class (99) is left out
+    table = paper_orderings(scores)
+    assert len(table) == 1 and table.loc[0, "claim"] == "BAGAN-GP v3 better than BAGAN"
+    assert table.loc[0, "seeds where it holds"] == "2 of 3" and bool(table.loc[0, "holds on the mean"])
+    assert table.loc[0, "better"] == pytest.approx(5 / 3, abs=1e-3)
+    assert table.loc[0, "worse"] == pytest.approx(8.5 / 3, abs=1e-3)

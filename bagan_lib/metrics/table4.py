@@ -258,6 +258,41 @@ def merge_tables(folders) -> Table4:
                   runs=[r for p in payloads for r in p["runs"]], notes=sorted({n for p in payloads for n in p["notes"]}))
 
 
+PAPER_ORDERINGS = (("BAGAN-GP v3", "BAGAN"), ("BAGAN-GP v2", "BAGAN-GP v1"), ("BAGAN-GP v3", "BAGAN-GP v1"),
+                   ("CAPGAN", "BAGAN-GP v3"))  # (better, worse) on the minority classes, as the papers claim
+
+
+def minority_means(scores, metric: str = "KID"):
+    """Per row and seed, the mean of ``metric`` over the minority classes (fewer training images than the most)."""
+    largest = scores.groupby("class")["n_train"].max()
+    minority = largest.index[largest < largest.max()]
+    part = scores[scores["class"].isin(minority)]
+    return part.groupby(["row", "seed"])[metric].mean().unstack("seed")
+
+
+def paper_orderings(scores, metric: str = "KID"):
+    """Whether the papers' orderings hold on the minority classes: per pair, the mean over seeds and per seed.
+
+    Lower is better for FID and KID. "CAPGAN at least as good as BAGAN-GP" is read
+    as CAPGAN's minority mean at most v3's. Pairs whose rows are missing are left out.
+    """
+    import pandas as pd
+
+    means = minority_means(scores, metric)
+    rows = []
+    for better, worse in PAPER_ORDERINGS:
+        if better not in means.index or worse not in means.index:
+            continue
+        b, w = means.loc[better], means.loc[worse]
+        seeds = b.index.intersection(w.index)
+        holds = int((b[seeds] <= w[seeds]).sum())
+        rows.append({"claim": f"{better} better than {worse}", "metric": metric,
+                     "better": round(float(b[seeds].mean()), 3), "worse": round(float(w[seeds].mean()), 3),
+                     "seeds where it holds": f"{holds} of {len(seeds)}",
+                     "holds on the mean": bool(b[seeds].mean() <= w[seeds].mean())})
+    return pd.DataFrame(rows)
+
+
 def _span(values) -> str:
     low, high = int(np.min(values)), int(np.max(values))
     return str(low) if low == high else f"{low}-{high}"
@@ -295,8 +330,9 @@ def layout(scores, metric: str):
 
 
 def save_table4(table: Table4, out_dir) -> dict:
-    """``table4_fid``/``table4_kid`` (CSV and Markdown), ``table4_scores`` (every cell, long form), ``table4.json``
-    and the grouped bar chart ``table4.png`` in ``out_dir``; returns the paths."""
+    """``table4_fid``/``table4_kid`` (CSV and Markdown), ``table4_scores`` (every cell, long form),
+    ``table4_orderings`` (the papers' claims checked on the minority classes, :func:`paper_orderings`),
+    ``table4.json`` and the grouped bar chart ``table4.png`` in ``out_dir``; returns the paths."""
     from pathlib import Path
 
     import matplotlib.pyplot as plt
@@ -305,8 +341,12 @@ def save_table4(table: Table4, out_dir) -> dict:
     from .table4_plots import plot_table4
 
     out = Path(out_dir)
+    import pandas as pd
+
     paths = {"fid": save_table(table.fid, out, "table4_fid"), "kid": save_table(table.kid, out, "table4_kid"),
-             "scores": save_table(table.scores, out, "table4_scores")}
+             "scores": save_table(table.scores, out, "table4_scores"),
+             "orderings": save_table(pd.concat([paper_orderings(table.scores, m) for m in ("KID", "FID")],
+                                               ignore_index=True), out, "table4_orderings")}
     payload = {"extractor": table.extractor, "settings": table.settings, "runs": table.runs, "notes": table.notes,
                "fid": table.fid.to_dict("records"), "kid": table.kid.to_dict("records"),
                "scores": json.loads(table.scores.to_json(orient="records"))}
