@@ -54,23 +54,35 @@ def validation_images(data, *, seed: int = 0):
 
 
 def balanced_images(config, profile, n_per_class: int):
-    """The balanced original (upper reference): the dataset without pruning, ``n_per_class`` of every class."""
+    """The balanced original (upper reference): the dataset without pruning, ``n_per_class`` of every class.
+
+    Defined for the BAGAN-GP protocol (Table 1 B against A). ``None`` for a dataset
+    that is imbalanced by itself (``synthetic_cells``: its Table 3 counts), which has
+    no balanced original; the study then leaves the row out and says so.
+    """
     import dataclasses
 
     from .input_pipeline import cap_per_class
-    from .training import load_training_data
+    from .training import DEFAULT_PROTOCOLS, load_training_data
 
-    balanced_protocol = {"bagan_gp_paper": "bagan_gp_paper_balanced"}.get(config.protocol or "bagan_gp_paper")
-    if balanced_protocol is None:
-        raise KitError(f"No balanced counterpart of protocol {config.protocol!r} is defined.",
-                       "use the bagan_gp_paper protocol (Table 1 B against A).")
-    data = load_training_data(dataclasses.replace(config, protocol=balanced_protocol), profile)
+    protocol = config.protocol or DEFAULT_PROTOCOLS.get(config.dataset, "none")
+    if protocol != "bagan_gp_paper":
+        return None
+    data = load_training_data(dataclasses.replace(config, protocol="bagan_gp_paper_balanced"), profile)
     keep = cap_per_class(data.y, n_per_class, seed=config.seed)
     counts = np.bincount(data.y[keep], minlength=data.n_classes)
     if counts.min() < n_per_class:
         raise KitError(f"The balanced original has only {counts.min()} images of a class, fewer than "
                        f"{n_per_class}.", "use a larger dataset or a smaller per-class cap.")
     return data.x[keep], data.y[keep]
+
+
+def class_counts(data, balanced) -> dict:
+    """Training images per class of the imbalanced set and, where there is one, the balanced original."""
+    out = {"imbalanced training": data.counts()}
+    if balanced is not None:
+        out["balanced original"] = np.bincount(balanced[1], minlength=data.n_classes)
+    return out
 
 
 def score_training_set(train_set, x_val, y_val, x_test, y_test, *, n_classes: int, profile, seed: int = 0,
@@ -104,7 +116,10 @@ def run_study(data, profile, generators: dict, *, balanced, seed: int = 0, with_
     x_test, y_test = test_images(data, profile, seed=seed)
     sets = [("imbalanced", "imbalanced", None), ("image transforms", "transforms", None)]
     sets += [(label, "generated", g) for label, g in generators.items()]
-    sets += [("balanced", "balanced", None)]
+    if balanced is not None:
+        sets += [("balanced", "balanced", None)]
+    else:
+        say(f"{data.split.dataset} has no balanced original (it is imbalanced by itself): no 'balanced' row", flush=True)
     rows = []
     for label, mode, generator in sets:
         train_set = build_training_set(mode, x_train, y_train, data.n_classes, generator=generator,
