@@ -90,6 +90,7 @@ def normal_latents(noise, labels):
 
 FAKE_SHARES = ("batch", "class")
 REAL_SHARE_SCHEDULES = ("alternating",)
+PAPER_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}   # BAGAN-GP, section 4
 
 
 def real_share_for_epoch(real_share, epoch: int):
@@ -101,7 +102,6 @@ def real_share_for_epoch(real_share, epoch: int):
     if real_share == "alternating":
         return 0.5 if (epoch + 1) % 3 == 0 else 0.75
     return real_share
-PAPER_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}   # BAGAN-GP, section 4
 
 
 def replica_position() -> tuple[int, object]:
