@@ -16,16 +16,36 @@ The protocol (the WGAN paper's Tables 1-2, the augmentation paper's CNN):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .errors import KitError
 
-# per profile: (CNN epochs at most, CNN width, test images per class at most)
-BUDGETS = {"smoke": (2, 0.25, 32), "teach": (15, 0.5, 300), "paper": (50, 1.0, None)}
+
+class StudyBudget(NamedTuple):
+    cnn_epochs: int               # at most (early stopping on the validation loss)
+    cnn_width: float
+    test_per_class: int | None    # None: the whole official test set
+    gan_epochs: int | None        # each generator's epochs; None: the profile's
 
 
-def budget(profile) -> tuple:
+# teach: four generators and eleven CNNs share 15 minutes of a 2-core CPU, so each
+# generator gets 12 epochs (the profile's 20 elsewhere) and each CNN at most 12
+BUDGETS = {"smoke": StudyBudget(2, 0.25, 32, None), "teach": StudyBudget(12, 0.5, 300, 12),
+           "paper": StudyBudget(50, 1.0, None, None)}
+
+
+def budget(profile) -> StudyBudget:
     return BUDGETS.get(profile.name, BUDGETS["teach"])
+
+
+def generator_epochs(profile, epochs: int | None = None) -> int | None:
+    """The GAN epochs of each generator in the study: ``epochs`` if given, else the study's budget for the profile.
+
+    ``None`` means the profile's own epochs (:meth:`bagan_lib.profiles.Profile.epochs_for`).
+    """
+    return epochs if epochs is not None else budget(profile).gan_epochs
 
 
 def test_images(data, profile, *, seed: int = 0):
@@ -34,7 +54,7 @@ def test_images(data, profile, *, seed: int = 0):
     from .input_pipeline import cap_per_class
 
     split = data.split
-    keep = cap_per_class(split.y_test, budget(profile)[2], seed=seed)
+    keep = cap_per_class(split.y_test, budget(profile).test_per_class, seed=seed)
     return prepare_images(split.x_test[keep], data.image_size), np.asarray(split.y_test[keep], np.int32)
 
 
@@ -90,9 +110,9 @@ def score_training_set(train_set, x_val, y_val, x_test, y_test, *, n_classes: in
     """Train the CNN (and the CNN-SVM) on ``train_set``; one row of test metrics per classifier."""
     from .downstream import CnnSvm, classification_metrics, train_cnn
 
-    epochs, width, _ = budget(profile)
-    model, history = train_cnn(train_set.x, train_set.y, x_val, y_val, n_classes=n_classes, epochs=epochs,
-                               width=width, seed=seed)
+    plan = budget(profile)
+    model, history = train_cnn(train_set.x, train_set.y, x_val, y_val, n_classes=n_classes, epochs=plan.cnn_epochs,
+                               width=plan.cnn_width, seed=seed)
     scores = np.concatenate([np.asarray(model(x_test[i:i + 512], training=False)) for i in range(0, len(x_test), 512)])
     rows = [{"training set": train_set.name, "classifier": "CNN", "seed": seed, "epochs": len(history["loss"]),
              **classification_metrics(y_test, scores, n_classes=n_classes)}]

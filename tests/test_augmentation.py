@@ -165,3 +165,19 @@ def test_acgan_trains_with_a_retraced_step_when_the_share_changes_and_its_critic
     history = trainer.fit(data, epochs=3, steps_per_epoch=1, verbose=0, shuffle=False,
                           callbacks=[RealShareSchedule(), Record()]).history
     assert seen == [0.75, 0.75, 0.5] and all(np.isfinite(history["aux"]))
+
+
+def test_the_study_budget_sets_each_generators_epochs_and_an_explicit_value_wins():
+    from bagan_lib import augmentation_study, training
+    from bagan_lib.profiles import get_profile
+
+    def run_epochs(profile, epochs):
+        config = training.TrainConfig(dataset="fashion_mnist", model="bagan_gp_v3", profile=profile.name,
+                                      epochs=augmentation_study.generator_epochs(profile, epochs))
+        return training._settings(config, config.resolved_profile(), None)[0]["epochs"]
+
+    teach, paper = get_profile("teach"), get_profile("paper")
+    assert run_epochs(teach, None) == 12 < teach.epochs_for("fashion_mnist")
+    assert run_epochs(teach, 3) == 3
+    # the paper budget hands the choice back to the profile: the BAGAN-GP paper's 15 for Fashion-MNIST
+    assert run_epochs(paper, None) == 15
