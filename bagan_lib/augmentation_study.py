@@ -28,12 +28,14 @@ class StudyBudget(NamedTuple):
     cnn_width: float
     test_per_class: int | None    # None: the whole official test set
     gan_epochs: int | None        # each generator's epochs; None: the profile's
+    generated_only: int | None    # images per class of the generated-only check; None: the majority's count
 
 
 # teach: four generators and eleven CNNs share 15 minutes of a 2-core CPU, so each
-# generator gets 12 epochs (the profile's 20 elsewhere) and each CNN at most 12
-BUDGETS = {"smoke": StudyBudget(2, 0.25, 32, None), "teach": StudyBudget(12, 0.5, 300, 12),
-           "paper": StudyBudget(50, 1.0, None, None)}
+# generator gets 12 epochs (the profile's 20 elsewhere), each CNN at most 12, and the
+# generated-only check 400 images per class (half the majority's 800)
+BUDGETS = {"smoke": StudyBudget(2, 0.25, 32, None, None), "teach": StudyBudget(12, 0.5, 300, 12, 400),
+           "paper": StudyBudget(50, 1.0, None, None, None)}
 
 
 def budget(profile) -> StudyBudget:
@@ -114,12 +116,12 @@ def score_training_set(train_set, x_val, y_val, x_test, y_test, *, n_classes: in
     model, history = train_cnn(train_set.x, train_set.y, x_val, y_val, n_classes=n_classes, epochs=plan.cnn_epochs,
                                width=plan.cnn_width, seed=seed)
     scores = np.concatenate([np.asarray(model(x_test[i:i + 512], training=False)) for i in range(0, len(x_test), 512)])
-    rows = [{"training set": train_set.name, "classifier": "CNN", "seed": seed, "epochs": len(history["loss"]),
+    size = {"training images": len(train_set.y), "epochs": len(history["loss"])}
+    rows = [{"training set": train_set.name, "classifier": "CNN", "seed": seed, **size,
              **classification_metrics(y_test, scores, n_classes=n_classes)}]
     if with_svm:
         hybrid = CnnSvm(model).fit(train_set.x, train_set.y)
-        rows.append({"training set": train_set.name, "classifier": "CNN-SVM", "seed": seed,
-                     "epochs": len(history["loss"]),
+        rows.append({"training set": train_set.name, "classifier": "CNN-SVM", "seed": seed, **size,
                      **classification_metrics(y_test, hybrid.decision_function(x_test), n_classes=n_classes)})
     return rows
 
@@ -152,10 +154,16 @@ def run_study(data, profile, generators: dict, *, balanced, seed: int = 0, with_
     return rows
 
 
-def generated_only(data, profile, generators: dict, *, n_per_class: int, seed: int = 0) -> list:
-    """The augmentation paper's check: a CNN trained on generated images only, tested on the real test set."""
+def generated_only(data, profile, generators: dict, *, n_per_class: int | None = None, seed: int = 0) -> list:
+    """The augmentation paper's check: a CNN trained on generated images only, tested on the real test set.
+
+    ``n_per_class`` images of every class (None: the study's budget for the profile,
+    else as many as the majority class has, as the paper does).
+    """
     from .augmented_sets import AugmentedSet, generated_top_up
 
+    if n_per_class is None:
+        n_per_class = budget(profile).generated_only or int(data.counts().max())
     _, _, x_val, y_val = validation_images(data, seed=seed)
     x_test, y_test = test_images(data, profile, seed=seed)
     rows = []
