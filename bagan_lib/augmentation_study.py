@@ -32,9 +32,9 @@ class StudyBudget(NamedTuple):
 
 
 # teach: four generators and eleven CNNs share 15 minutes of a 2-core CPU, so each
-# generator gets 12 epochs (the profile's 20 elsewhere), each CNN at most 12, and the
+# generator gets 10 epochs (the profile's 20 elsewhere), each CNN at most 10, and the
 # generated-only check 400 images per class (half the majority's 800)
-BUDGETS = {"smoke": StudyBudget(2, 0.25, 32, None, None), "teach": StudyBudget(12, 0.5, 300, 12, 400),
+BUDGETS = {"smoke": StudyBudget(2, 0.25, 32, None, None), "teach": StudyBudget(10, 0.5, 300, 10, 400),
            "paper": StudyBudget(50, 1.0, None, None, None)}
 
 
@@ -183,3 +183,111 @@ def minority_recall(rows: list, minority, class_names):
     frame = pd.DataFrame([r for r in rows if r["classifier"] == "CNN"])
     columns = {f"recall {c}": class_names[c] for c in minority}
     return frame.groupby("training set", sort=False)[list(columns)].mean().rename(columns=columns)
+
+
+BASELINES = ("imbalanced", "image transforms")
+
+
+def with_minority_recall(rows: list, minority):
+    """The rows as a DataFrame with ``minority recall``: the mean per-class recall over the ``minority`` classes."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    if not len(minority):
+        raise KitError("There are no minority classes: every class has as many images as the largest.",
+                       "use an imbalanced protocol (Fashion-MNIST: bagan_gp_paper, Table 1 B).")
+    frame["minority recall"] = frame[[f"recall {c}" for c in minority]].mean(axis=1)
+    return frame
+
+
+def seed_table(rows: list, minority, *, classifier: str = "CNN"):
+    """The results table over seeds: mean ± std of the headline metrics per training set (WGAN paper, Tables 1-2)."""
+    from .downstream import summarize_seeds
+
+    frame = with_minority_recall(rows, minority)
+    frame = frame[frame["classifier"] == classifier]
+    keep = ["training set", "seed", "accuracy", "macro F1", "balanced accuracy", "minority recall"]
+    return summarize_seeds(frame[keep].to_dict("records"))
+
+
+def verdicts(rows: list, minority, *, classifier: str = "CNN"):
+    """Does each generator's top-up beat each baseline on minority recall *and* macro F1? Counted per seed.
+
+    One row per (generator, baseline): the means over seeds, the seeds where the
+    generator's row is higher on both metrics, and whether it is higher on both means.
+    """
+    import pandas as pd
+
+    frame = with_minority_recall(rows, minority)
+    frame = frame[frame["classifier"] == classifier].set_index(["training set", "seed"])
+    generators = [name for name in frame.index.unique("training set") if name not in (*BASELINES, "balanced")]
+    out = []
+    for name in generators:
+        for baseline in BASELINES:
+            mine, theirs = frame.loc[name], frame.loc[baseline]
+            seeds = mine.index.intersection(theirs.index)
+            both = ((mine.loc[seeds, "minority recall"] > theirs.loc[seeds, "minority recall"])
+                    & (mine.loc[seeds, "macro F1"] > theirs.loc[seeds, "macro F1"]))
+            means = {metric: (mine.loc[seeds, metric].mean(), theirs.loc[seeds, metric].mean())
+                     for metric in ("minority recall", "macro F1")}
+            out.append({"generator": name, "baseline": baseline,
+                        "minority recall": f"{means['minority recall'][0]:.3f} vs {means['minority recall'][1]:.3f}",
+                        "macro F1": f"{means['macro F1'][0]:.3f} vs {means['macro F1'][1]:.3f}",
+                        "seeds where both are higher": f"{int(both.sum())} of {len(seeds)}",
+                        "higher on both means": all(a > b for a, b in means.values())})
+    return pd.DataFrame(out)
+
+
+def class_count_table(data):
+    """The imbalanced training counts as a table (``class``, ``name``, ``images``): what :func:`summarize_runs` reads."""
+    import pandas as pd
+
+    return pd.DataFrame({"class": range(data.n_classes), "name": data.class_names, "images": data.counts()})
+
+
+def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
+    """Combine notebook 09's output folders (one per seed) into the tables over seeds.
+
+    Reads each folder's ``results_all_metrics.csv``, ``class_counts.csv`` and
+    (where present) ``generated_only.csv``; writes ``seed_table_cnn``,
+    ``seed_table_cnn_svm``, ``verdicts`` and ``generated_only_seeds`` (CSV and
+    Markdown) to ``out_dir``. Refuses folders of different datasets or protocols,
+    and a seed that appears twice.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .downstream import summarize_seeds
+    from .outputs import save_table
+
+    rows, only, counts = [], [], None
+    for folder in map(Path, run_dirs):
+        missing = [name for name in ("results_all_metrics.csv", "class_counts.csv") if not (folder / name).exists()]
+        if missing:
+            raise KitError(f"{folder} has no {' or '.join(missing)}.",
+                           "pass the out_dir of a finished notebook 09 run (papermill ... -p out_dir DIR).")
+        these = pd.read_csv(folder / "class_counts.csv")["images"].to_numpy()
+        if counts is not None and not np.array_equal(these, counts):
+            raise KitError(f"{folder} has other class counts ({these.tolist()}) than the first run ({counts.tolist()}).",
+                           "combine runs of one dataset, protocol and profile only.")
+        counts = these
+        rows += pd.read_csv(folder / "results_all_metrics.csv").to_dict("records")
+        if (folder / "generated_only.csv").exists():
+            only += pd.read_csv(folder / "generated_only.csv").assign(seed=rows[-1]["seed"]).to_dict("records")
+    frame = pd.DataFrame(rows)
+    repeated = frame.groupby(["training set", "classifier"])["seed"].apply(lambda s: s.duplicated().any())
+    if repeated.any():
+        raise KitError("A seed appears in more than one of the runs.", "pass each seed's folder once.")
+    minority = np.flatnonzero(counts < counts.max())
+    tables = {"seed_table_cnn": seed_table(rows, minority),
+              "seed_table_cnn_svm": seed_table(rows, minority, classifier="CNN-SVM"),
+              "verdicts": verdicts(rows, minority)}
+    if only:
+        keep = [c for c in ("training set", "seed", "accuracy", "macro F1") if c in only[0]]
+        tables["generated_only_seeds"] = summarize_seeds([{k: r[k] for k in keep} for r in only])
+    for name, table in tables.items():
+        save_table(table, out_dir, name)
+    say(f"{len(set(frame['seed']))} seeds ({', '.join(map(str, sorted(set(frame['seed']))))}) combined into "
+        f"{out_dir}: {', '.join(tables)}", flush=True)
+    return tables

@@ -85,6 +85,13 @@ def _cmd_data_summary(args) -> int:
     return 0
 
 
+def _cmd_augmentation_combine(args) -> int:
+    from .augmentation_study import summarize_runs
+
+    summarize_runs(args.runs, args.out)
+    return 0
+
+
 def _cmd_notebooks_clean(args) -> int:
     from .notebook_hygiene import clean_files
     from .pipeline import NOTEBOOKS_DIR
@@ -135,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--seed", type=int, default=42)
     summary.add_argument("--data-dir", help=DATA_DIR_HELP)
     summary.set_defaults(func=_cmd_data_summary)
+
+    augmentation = commands.add_parser("augmentation", help="notebook 09's results over seeds")
+    aug_commands = augmentation.add_subparsers(dest="augmentation_command", required=True, parser_class=_Parser)
+    combine = aug_commands.add_parser("combine", help="mean ± std over seeds and the per-seed verdicts")
+    combine.add_argument("--runs", nargs="+", required=True, metavar="DIR",
+                         help="notebook 09 output folders, one per seed (papermill ... -p seed S -p out_dir DIR)")
+    combine.add_argument("--out", required=True, metavar="DIR", help="folder for the combined tables")
+    combine.set_defaults(func=_cmd_augmentation_combine)
 
     notebooks = commands.add_parser("notebooks", help="maintain the kit's notebooks")
     nb_commands = notebooks.add_subparsers(dest="notebooks_command", required=True, parser_class=_Parser)

@@ -177,7 +177,75 @@ def test_the_study_budget_sets_each_generators_epochs_and_an_explicit_value_wins
         return training._settings(config, config.resolved_profile(), None)[0]["epochs"]
 
     teach, paper = get_profile("teach"), get_profile("paper")
-    assert run_epochs(teach, None) == 12 < teach.epochs_for("fashion_mnist")
+    assert run_epochs(teach, None) == 10 < teach.epochs_for("fashion_mnist")
     assert run_epochs(teach, 3) == 3
     # the paper budget hands the choice back to the profile: the BAGAN-GP paper's 15 for Fashion-MNIST
     assert run_epochs(paper, None) == 15
+
+
+def _study_rows(values):
+    """Hand-made CNN rows: {(training set, seed): (recall of class 1, recall of class 2, macro F1)}."""
+    return [{"training set": name, "classifier": "CNN", "seed": seed, "accuracy": f1, "macro F1": f1,
+             "balanced accuracy": f1, "recall 0": 1.0, "recall 1": r1, "recall 2": r2}
+            for (name, seed), (r1, r2, f1) in values.items()]
+
+
+def test_seed_table_and_verdicts_count_the_seeds_where_a_generator_beats_each_baseline():
+    from bagan_lib import augmentation_study
+
+    rows = _study_rows({("imbalanced", 1): (0.2, 0.4, 0.50), ("imbalanced", 2): (0.4, 0.4, 0.60),
+                        ("image transforms", 1): (0.5, 0.5, 0.70), ("image transforms", 2): (0.5, 0.7, 0.70),
+                        ("gan", 1): (0.6, 0.6, 0.65), ("gan", 2): (0.7, 0.7, 0.80),
+                        ("balanced", 1): (0.9, 0.9, 0.90), ("balanced", 2): (0.9, 0.9, 0.90)})
+    rows.append({**rows[0], "classifier": "CNN-SVM", "macro F1": 0.99})  # another classifier: left out
+    table = augmentation_study.seed_table(rows, minority=[1, 2]).set_index("training set")
+    # imbalanced minority recall: seeds 0.3 and 0.4 -> 0.35 +- 0.05 (population std)
+    assert table.loc["imbalanced", "minority recall"] == "0.350 ± 0.050"
+    assert table.loc["gan", "macro F1"] == "0.725 ± 0.075" and table.loc["gan", "seeds"] == 2
+    verdicts = augmentation_study.verdicts(rows, minority=[1, 2]).set_index(["generator", "baseline"])
+    assert list(verdicts.index) == [("gan", "imbalanced"), ("gan", "image transforms")]  # balanced is no generator
+    assert verdicts.loc[("gan", "imbalanced"), "seeds where both are higher"] == "2 of 2"
+    # seed 1: recall 0.6 > 0.5 but F1 0.65 < 0.70; seed 2: both higher
+    assert verdicts.loc[("gan", "image transforms"), "seeds where both are higher"] == "1 of 2"
+    assert verdicts.loc[("gan", "image transforms"), "minority recall"] == "0.650 vs 0.550"
+    assert bool(verdicts.loc[("gan", "image transforms"), "higher on both means"])  # 0.725 > 0.70 too
+    with pytest.raises(KitError, match="no minority classes"):
+        augmentation_study.seed_table(rows, minority=[])
+
+
+def test_combining_run_folders_gives_the_tables_over_seeds_and_refuses_mixed_runs(tmp_path):
+    import pandas as pd
+
+    from bagan_lib import augmentation_study, cli
+
+    values = {("imbalanced", 1): (0.2, 0.4, 0.50), ("image transforms", 1): (0.5, 0.5, 0.70),
+              ("gan", 1): (0.6, 0.6, 0.75)}
+    folders = []
+    for seed in (1, 2):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        rows = _study_rows({(name, seed): v for (name, _), v in values.items()})
+        rows += [{**r, "classifier": "CNN-SVM"} for r in rows]
+        pd.DataFrame(rows).to_csv(folder / "results_all_metrics.csv", index=False)
+        # class 0 is the majority; classes 1 and 2 the minority (whose recalls the verdicts read)
+        pd.DataFrame({"class": [0, 1, 2], "name": list("abc"), "images": [80, 70, 10]}).to_csv(
+            folder / "class_counts.csv", index=False)
+        pd.DataFrame({"training set": ["gan, generated only"], "accuracy": [0.4 + seed / 10],
+                      "macro F1": [0.3]}).to_csv(folder / "generated_only.csv", index=False)
+        folders.append(folder)
+    out = tmp_path / "combined"
+    assert cli.main(["augmentation", "combine", "--runs", *map(str, folders), "--out", str(out)]) == 0
+    verdicts = pd.read_csv(out / "verdicts.csv").set_index("baseline")
+    assert verdicts.loc["imbalanced", "seeds where both are higher"] == "2 of 2"
+    assert verdicts.loc["image transforms", "minority recall"] == "0.600 vs 0.500"
+    assert pd.read_csv(out / "generated_only_seeds.csv")["accuracy"].tolist() == ["0.550 ± 0.050"]
+    assert (out / "seed_table_cnn_svm.md").exists()
+
+    with pytest.raises(KitError, match="more than one"):
+        augmentation_study.summarize_runs([folders[0], folders[0]], out, say=lambda *a, **k: None)
+    pd.DataFrame({"class": [0, 1, 2], "name": list("abc"), "images": [80, 80, 10]}).to_csv(
+        folders[1] / "class_counts.csv", index=False)
+    with pytest.raises(KitError, match="other class counts"):
+        augmentation_study.summarize_runs(folders, out)
+    with pytest.raises(KitError, match="no results_all_metrics.csv"):
+        augmentation_study.summarize_runs([tmp_path], out)
