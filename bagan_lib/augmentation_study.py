@@ -245,11 +245,16 @@ def class_count_table(data):
     return pd.DataFrame({"class": range(data.n_classes), "name": data.class_names, "images": data.counts()})
 
 
+def _minority(counts) -> np.ndarray:
+    return np.flatnonzero(np.asarray(counts) < np.max(counts))
+
+
 def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
     """Combine notebook 09's output folders (one per seed) into the tables over seeds.
 
     Reads each folder's ``results_all_metrics.csv``, ``class_counts.csv`` and
-    (where present) ``generated_only.csv``; writes ``seed_table_cnn``,
+    (where present) ``generated_only.csv``; the minority classes (fewer images than
+    the largest) must agree. Writes ``seed_table_cnn``,
     ``seed_table_cnn_svm``, ``verdicts`` and ``generated_only_seeds`` (CSV and
     Markdown) to ``out_dir``. Refuses folders of different datasets or protocols,
     and a seed that appears twice.
@@ -268,9 +273,10 @@ def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
             raise KitError(f"{folder} has no {' or '.join(missing)}.",
                            "pass the out_dir of a finished notebook 09 run (papermill ... -p out_dir DIR).")
         these = pd.read_csv(folder / "class_counts.csv")["images"].to_numpy()
-        if counts is not None and not np.array_equal(these, counts):
-            raise KitError(f"{folder} has other class counts ({these.tolist()}) than the first run ({counts.tolist()}).",
-                           "combine runs of one dataset, protocol and profile only.")
+        # the protocol's split depends on the seed, so counts may differ a little; the minority classes may not
+        if counts is not None and (len(these) != len(counts) or not np.array_equal(_minority(these), _minority(counts))):
+            raise KitError(f"{folder} has other minority classes (counts {these.tolist()}) than the first run "
+                           f"({counts.tolist()}).", "combine runs of one dataset, protocol and profile only.")
         counts = these
         rows += pd.read_csv(folder / "results_all_metrics.csv").to_dict("records")
         if (folder / "generated_only.csv").exists():
@@ -279,7 +285,7 @@ def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
     repeated = frame.groupby(["training set", "classifier"])["seed"].apply(lambda s: s.duplicated().any())
     if repeated.any():
         raise KitError("A seed appears in more than one of the runs.", "pass each seed's folder once.")
-    minority = np.flatnonzero(counts < counts.max())
+    minority = _minority(counts)
     tables = {"seed_table_cnn": seed_table(rows, minority),
               "seed_table_cnn_svm": seed_table(rows, minority, classifier="CNN-SVM"),
               "verdicts": verdicts(rows, minority)}

@@ -245,7 +245,7 @@ def test_combining_run_folders_gives_the_tables_over_seeds_and_refuses_mixed_run
         augmentation_study.summarize_runs([folders[0], folders[0]], out, say=lambda *a, **k: None)
     pd.DataFrame({"class": [0, 1, 2], "name": list("abc"), "images": [80, 80, 10]}).to_csv(
         folders[1] / "class_counts.csv", index=False)
-    with pytest.raises(KitError, match="other class counts"):
+    with pytest.raises(KitError, match="other minority classes"):
         augmentation_study.summarize_runs(folders, out)
     with pytest.raises(KitError, match="no results_all_metrics.csv"):
         augmentation_study.summarize_runs([tmp_path], out)
