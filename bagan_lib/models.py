@@ -12,13 +12,15 @@ bagan_gp_v3    supervised autoencoder     balanced         yes           logit, 
 capgan         CVAE, balanced by ROS      balanced         yes           logit, GP     14-15,
                (:mod:`.pretraining`)                                   on enc. mu    C7
 cdcgan         none                       the batch's own  no            logit, BCE    2-3
+cgan           none, fully connected      the batch's own  no            logit, BCE    2-3
 wgan_gp        none                       the batch's own  no            score, GP     8-9
 acgan(_v1-3)   none                       balanced         no            source +      A1-A2
                                                                        n classes
 =============  =========================  ==============  ============  ============  ========
 
-The last three are the augmentation papers' baselines (notebook 09): the
-conditional DCGAN of CAPGAN's comparison (BCE, 1 critic step, no penalty), a
+The last four are the augmentation papers' baselines (notebook 09): the
+conditional DCGAN of CAPGAN's comparison (BCE, 1 critic step, no penalty), the
+same objective on CGAN's fully connected networks (Mirza and Osindero 2014), a
 conditional WGAN-GP (the WGAN paper's top-up generator, here one network for
 all classes), and AC-GAN with an auxiliary classifier head, whose critic
 batches hold 50 % real images (``acgan``), 25 % (``acgan_v1``), 75 %
@@ -41,7 +43,8 @@ from .cvae import ConditionalVAE
 from .errors import KitError
 from .critic_parts import ConditionalCriticParts
 from .networks import (build_bagan_discriminator, build_decoder, build_discriminator, build_embedding,
-                       build_encoder, build_generator, build_vae_encoder)
+                       build_encoder, build_generator, build_mlp_discriminator, build_mlp_generator,
+                       build_vae_encoder)
 from .recipes import BAGAN_ADAM, MODEL_NAMES, RECIPES, Recipe, get_recipe  # noqa: F401  (re-exported)
 from .trainer import PAPER_ADAM, AdversarialTrainer
 
@@ -119,13 +122,19 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     if discriminator_init == "encoder" and encoder is None:
         raise KitError(f"{model} has no encoder to initialise the discriminator from.",
                        "use discriminator_init='fresh' or a model with an autoencoder.")
-    decoder = decoder or build_decoder(image_size, channels, latent_dim, width)
     init_encoder = encoder if discriminator_init == "encoder" else None
     settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
                     jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective,
                     critic_steps=_default(critic_steps, recipe.critic_steps or 5),
                     gp_lambda=_default(gp_lambda, recipe.gp_lambda))
+    if class_latents is not None and not bagan:
+        raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
+    if recipe.networks == "mlp":  # CGAN: fully connected, label concatenated; no conv critic to factor
+        return AdversarialTrainer(build_mlp_generator(image_size, channels, n_classes, latent_dim, width),
+                                  build_mlp_discriminator(image_size, channels, n_classes, width),
+                                  optimizer_defaults=PAPER_ADAM, **settings)
+    decoder = decoder or build_decoder(image_size, channels, latent_dim, width)
     if bagan:
         _check_class_latents(class_latents, n_classes, latent_dim)
         from .class_latents import class_conditional_latents
@@ -134,8 +143,6 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
                                   latent_sampler=class_conditional_latents(class_latents),
                                   optimizer_defaults=BAGAN_ADAM, **settings)
-    if class_latents is not None:
-        raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
     if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")

@@ -22,6 +22,9 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
 * **CAPGAN discriminator**: :func:`build_discriminator` with ``feature_dim``:
   a linear ``disc_mu`` layer after the conv stack, copied from the CVAE's mean
   head, so the label branch meets the encoder's latent features;
+* **CGAN generator and discriminator** (the augmentation papers' baseline):
+  fully connected, the label concatenated (:func:`build_mlp_generator`,
+  :func:`build_mlp_discriminator`);
 * **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1): the
   logits of a softmax over the classes and "fake" (the softmax is applied inside
   the loss, :func:`bagan_lib.losses.bagan_discriminator_loss`, for stability).
@@ -153,6 +156,45 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
         if feature_dim is not None:
             _copy_layer(encoder.get_layer("enc_mu"), model.get_layer("disc_mu"))
     return model
+
+
+def build_mlp_generator(image_size: int, channels: int, n_classes: int, latent_dim: int,
+                        width: float = 1.0) -> keras.Model:
+    """[z, label] -> image: the fully connected CGAN generator (Mirza and Osindero 2014, section 5.1).
+
+    z -> Dense(200) and the label -> Dense(1000), both ReLU, joined and mapped by
+    Dense(1200) + ReLU to the image through tanh (the kit's [-1, 1]; the paper's
+    sigmoid for [0, 1]). Widths scale with ``width``. The label enters by
+    concatenation, not by the embedding product of the BAGAN-GP generator.
+    """
+    units = lambda n: max(16, int(round(n * width)))  # noqa: E731
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="label")
+    code = layers.Flatten()(layers.Embedding(n_classes, units(50), name="cgan_g_label_embedding")(label))
+    h = layers.Concatenate(name="cgan_g_joint")([layers.Dense(units(200), activation="relu", name="cgan_g_z")(z),
+                                                 layers.Dense(units(1000), activation="relu", name="cgan_g_y")(code)])
+    h = layers.Dense(units(1200), activation="relu", name="cgan_g_hidden")(h)
+    pixels = layers.Dense(image_size * image_size * channels, activation="tanh", name="cgan_g_pixels")(h)
+    image = layers.Reshape((image_size, image_size, channels), name="cgan_g_image")(pixels)
+    return keras.Model([z, label], image, name="cgan_generator")
+
+
+def build_mlp_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0) -> keras.Model:
+    """[image, label] -> one logit: the fully connected CGAN discriminator (Mirza and Osindero 2014, section 5.1).
+
+    The image -> 240 units and the label -> 50 units, joined -> 240 units, then the
+    logit; dropout 0.5 on the hidden layers as in the paper. LeakyReLU(0.2) stands
+    in for the paper's maxout units (same role, fewer weights).
+    """
+    units = lambda n: max(16, int(round(n * width)))  # noqa: E731
+    image = keras.Input((image_size, image_size, channels), name="image")
+    label = keras.Input((), dtype="int32", name="label")
+    code = layers.Flatten()(layers.Embedding(n_classes, units(50), name="cgan_d_label_embedding")(label))
+    x = layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_x")(layers.Flatten()(image)))
+    y = layers.LeakyReLU(0.2)(layers.Dense(units(50), name="cgan_d_y")(code))
+    h = layers.Dropout(0.5)(layers.Concatenate(name="cgan_d_joint")([x, y]))
+    h = layers.Dropout(0.5)(layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_hidden")(h)))
+    return keras.Model([image, label], layers.Dense(1, name="cgan_d_logit")(h), name="cgan_discriminator")
 
 
 def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,

@@ -22,6 +22,7 @@ class Recipe:
     critic_steps: int | None = None      # None: the profile's (BAGAN-GP: 5 in the paper)
     critic: str = "conditional"  # "conditional": (image, label) -> logit; "classes": image -> n + 1 logits
     real_share: object = None    # AC-GAN: the real share of a critic batch (a number, or "alternating")
+    networks: str = "conv"       # "conv": the BAGAN-GP networks; "mlp": CGAN's fully connected ones
 
 
 def _acgan(real_share) -> Recipe:
@@ -40,6 +41,7 @@ RECIPES = {
     "capgan": Recipe("cvae", "balanced", True, reconstruction="capgan_elbo", pretrain="ros"),
     # the augmentation papers' baselines (notebook 09), fresh networks
     "cdcgan": Recipe(None, "real", False, objective="gan", gp_lambda=0.0, critic_steps=1),
+    "cgan": Recipe(None, "real", False, objective="gan", gp_lambda=0.0, critic_steps=1, networks="mlp"),
     "wgan_gp": Recipe(None, "real", False, objective="wasserstein"),
     **{name: _acgan(share) for name, share in (("acgan", 0.5), ("acgan_v1", 0.25), ("acgan_v2", 0.75),
                                                 ("acgan_v3", "alternating"))},

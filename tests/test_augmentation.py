@@ -249,3 +249,25 @@ def test_combining_run_folders_gives_the_tables_over_seeds_and_refuses_mixed_run
         augmentation_study.summarize_runs(folders, out)
     with pytest.raises(KitError, match="no results_all_metrics.csv"):
         augmentation_study.summarize_runs([tmp_path], out)
+
+
+def test_cgan_is_fully_connected_conditions_by_concatenation_and_trains_on_the_shared_trainer():
+    from bagan_lib.models import build_model
+
+    trainer = build_model("cgan", image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
+    assert trainer.critic_parts is None and trainer.critic_steps == 1 and trainer.gp_lambda == 0
+    kinds = {type(layer).__name__ for net in (trainer.generator, trainer.critic) for layer in net.layers}
+    assert "Dense" in kinds and not {"Conv2D", "Conv2DTranspose"} & kinds  # CGAN's networks have no convolution
+    z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
+    same_noise = np.repeat(z[:1], 2, axis=0)
+    images = np.asarray(trainer.generator([same_noise, np.array([0, 1], "int32")], training=False))
+    assert images.shape == (2, 32, 32, 1) and np.abs(images).max() <= 1.0
+    assert not np.allclose(images[0], images[1])  # the label alone changes the image
+    x = np.random.default_rng(1).uniform(-1, 1, (64, 32, 32, 1)).astype("float32")
+    y = np.arange(64, dtype="int32") % N
+    trainer.compile()
+    before = [w.copy() for w in trainer.generator.get_weights()]
+    history = trainer.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False).history
+    assert set(history) >= {"d_loss", "g_loss"} and "gp" not in history and "wrong" not in history
+    assert all(np.isfinite(v).all() for v in history.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(before, trainer.generator.get_weights()))

@@ -94,7 +94,7 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
 
 def test_model_names_and_their_pretraining():
     assert MODEL_NAMES[:6] == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
-    assert MODEL_NAMES[6:] == ("cdcgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # notebook 09's
+    assert MODEL_NAMES[6:] == ("cdcgan", "cgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # notebook 09's
     assert [autoencoder_kind(m) for m in MODEL_NAMES[:6]] == [
         "unsupervised", None, "unsupervised", "unsupervised", "supervised", "cvae"]
     assert all(autoencoder_kind(m) is None for m in MODEL_NAMES[6:])
