@@ -20,6 +20,6 @@ def plot_minority_recall(table, *, title: str):
     ax.set_xlabel("minority class")
     ax.set_ylabel("test recall of the CNN")
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, title="training set", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1))  # off the bars
     fig.tight_layout()
     return fig
