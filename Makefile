@@ -20,8 +20,14 @@ run: $(STAMP)
 
 # One pytest run: the unit tests, the notebook pipeline tests, and nbval over every notebook
 # at the smoke profile (--nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs).
+# Two pytest-xdist workers, one per core (705 s against 1080 s for one process, measured here).
+# --dist loadfile: a worker takes a whole file, so module fixtures are built once and a notebook's
+# nbval cells run in order in one kernel. (loadgroup, which could split the papermill file,
+# does not group under pytest 9.2 with xdist 3.8: xdist renames items through a removed attribute.)
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
-	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider \
+	  -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 install: $(STAMP)
 
