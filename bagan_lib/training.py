@@ -377,6 +377,7 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     identity = run_identity(config, profile, data, steps)
     if saved is not None:
         check_same_run(saved.get("run", {}), identity, folder.gan)
+        check_not_past_the_end(saved, settings["epochs"], steps, folder.gan)
     folder.prepare(resume=config.resume, overwrite=config.overwrite)  # nothing is written or deleted before here
     _write_json(folder.config, {"config": config.as_dict(), "profile": profile.as_dict(), "run": identity,
                                 "settings": settings})
@@ -523,6 +524,21 @@ def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_st
         say(f"nothing to train: the checkpoint is at {_where(start_step, steps)}, the run has {epochs} epochs",
             flush=True)
     return history.epochs
+
+
+def check_not_past_the_end(saved: dict, epochs: int, steps: int, checkpoint: Path) -> None:
+    """Refuse to resume a checkpoint that has trained longer than ``epochs``.
+
+    Resuming it would hand back the longer-trained model as if it had trained
+    ``epochs`` (a notebook rerun with a smaller budget into the same folder did
+    exactly that, silently). Called before anything in the folder is written.
+    """
+    done = int(saved.get("global_step", 0))
+    if done > epochs * steps:
+        raise KitError(f"The checkpoint {checkpoint} has trained {_where(done, steps)}, more than the {epochs} "
+                       f"epochs asked for; resuming it would return the longer-trained model.",
+                       f"pass epochs={-(-done // steps)} or more to continue that run, or give a fresh out_dir "
+                       f"(or overwrite=True) to train {epochs} epochs.")
 
 
 def _where(step: int, steps: int) -> str:

@@ -90,6 +90,11 @@ def test_resume_keeps_the_checkpoint_settings_refuses_other_shapes_and_extends(f
         train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, latent_dim=8), data=cells, verbose=False)
     longer = train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, epochs=3), data=cells, verbose=False)
     assert longer.history[:2] == finished.history and len(longer.history) == 3 and _meta(out)["global_step"] == 6
+    # a smaller budget must not hand back the 3-epoch model as a 1-epoch one, nor touch the folder
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(KitError, match=r"step 6 \(3 epochs done\), more than the 1 epochs asked for.*epochs=3"):
+        train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, epochs=1), data=cells, verbose=False)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     fresh = train_model(TrainConfig(**SMOKE, out_dir=str(out), overwrite=True, epochs=1), data=cells, verbose=False)
     assert len(fresh.history) == 1 and _meta(out)["global_step"] == 2
     assert sorted(p.name for p in (out / "grids").iterdir()) == ["grid_epoch_001.png", "training.gif"]
