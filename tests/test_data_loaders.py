@@ -381,8 +381,8 @@ def test_digits():
 def test_synthetic_cells_integration(monkeypatch):
     calls = []
 
-    def generate(split="train", seed=0):
-        calls.append((split, seed))
+    def generate(split="train", seed=0, *, rendering="legible"):
+        calls.append((split, seed, rendering))
         n = 6 if split == "train" else 3
         rng = np.random.default_rng(seed)
         return rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8), np.arange(n, dtype=np.int64) % 3
@@ -393,9 +393,13 @@ def test_synthetic_cells_integration(monkeypatch):
     monkeypatch.setitem(sys.modules, "bagan_lib.data.synthetic_cells", fake)
 
     ds = load_dataset("synthetic_cells", seed=5)
-    assert calls == [("train", 5), ("validation", 5)]
-    assert ds.class_names == fake.CLASS_NAMES and ds.source == "generated (seed=5)"
+    assert calls == [("train", 5, "legible"), ("validation", 5, "legible")]
+    assert ds.class_names == fake.CLASS_NAMES and ds.source == "generated (seed=5, legible rendering)"
     assert ds.x_train.shape == (6, 64, 64, 3) and ds.x_test.shape == (3, 64, 64, 3)
+    calls.clear()
+    fine = load_dataset("synthetic_cells_fine", seed=5)
+    assert calls == [("train", 5, "fine"), ("validation", 5, "fine")]
+    assert fine.name == "synthetic_cells_fine" and fine.source == "generated (seed=5, fine rendering)"
 
 
 # --------------------------------------------------------------------------
