@@ -89,3 +89,31 @@ def test_held_out_images_are_the_protocols_part_else_the_test_split():
     assert images.shape == (2, 32, 32, 1) and labels.tolist() == [0, 0] and images.min() == -1
     without = ProtocolSplit("d", "none", ("a", "b"), x, y, x[:0], y[:0], x[:5], y[:5])
     assert held_out_images(without, 32)[1].tolist() == [0, 0, 1, 1, 0]
+
+
+class _ByBrightness:
+    """A stand-in classifier with known answers: an image's class is the round of its mean value times 2."""
+
+    class_names = ("dark", "grey", "light")
+    n_classes = 3
+
+    def checked(self, images):
+        return np.asarray(images, dtype="float32")
+
+    def predict(self, images):
+        return np.clip(np.rint(np.asarray(images).mean(axis=(1, 2, 3)) * 2), 0, 2).astype(int)
+
+
+def test_the_classifier_share_is_the_fraction_of_each_class_called_that_class():
+    # class 0: 3 images, 2 called dark; class 1: 4 images, all called grey; class 2: 2 images, none called light
+    means = [0.0, 0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.5]
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2])
+    images = np.ones((9, 4, 4, 1), "float32") * np.array(means, "float32")[:, None, None, None]
+    real, y_real = class_features([50, 50, 50])
+    generated, _ = class_features([3, 4, 2], seed=1)
+    result = per_class_scores(real, y_real, generated, labels, class_names=_ByBrightness.class_names,
+                              bootstrap=0, kid_subsets=2, warn=False)
+    from bagan_lib.metrics.per_class import add_class_share
+
+    add_class_share(result, _ByBrightness(), images, labels)
+    np.testing.assert_allclose(result.table["share"], [2 / 3, 1.0, 0.0])

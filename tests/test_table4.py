@@ -87,9 +87,14 @@ def test_table4_has_the_papers_rows_a_column_per_class_and_seeds_aggregated(runs
     real_kid = scores[scores["row"] == REAL_ROW]["KID"].mean()
     for model in ("BAGAN", "cDRAGAN", "BAGAN-GP v3"):  # smoke generators are far from real images
         assert scores[scores["row"] == model]["KID"].mean() > real_kid
+    assert list(table.share["share"]) == list(table.fid["FID"])
+    assert scores["share"].between(0, 1).all()
+    # the share of the real training images is the judge's own accuracy on them (n_per_class 24 each)
+    real = scores[(scores["row"] == REAL_ROW) & (scores["seed"] == 1)]
+    assert all(abs(share * 24 - round(share * 24)) < 1e-9 for share in real["share"])
     paths = save_table4(table, tmp_path)
     for name in ("table4_fid.csv", "table4_fid.md", "table4_kid.csv", "table4_kid.md", "table4_scores.csv",
-                 "table4.json", "table4.png"):
+                 "table4_share.csv", "table4_share.md", "table4.json", "table4.png"):
         assert (tmp_path / name).is_file(), name
     payload = json.loads(paths["json"].read_text())
     assert payload["extractor"] == table.extractor and len(payload["scores"]) == len(scores)
@@ -104,6 +109,7 @@ def test_the_evaluate_command_writes_the_table_and_refuses_bad_input(runs, cache
                  "--kid-subsets", "2"]) == 0
     out = capsys.readouterr().out
     assert "| cDRAGAN" in out and "real training images" in out and (tmp_path / "table4.png").is_file()
+    assert "Per-class classifier share" in out and (tmp_path / "table4_share.csv").is_file()
     assert main(["evaluate", "--runs", str(tmp_path), "--out", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
     assert main(["evaluate", "--runs", run, "--out", str(tmp_path), "--bootstrap", "-1"]) == 2
@@ -127,6 +133,7 @@ def test_evaluations_of_single_seeds_merge_into_the_several_seed_table(runs, cac
                              verbose=False, **FAST)
     assert merged.settings["seeds"] == [1, 2]
     assert merged.fid.equals(together.fid) and merged.kid.equals(together.kid)   # the same cells, the same numbers
+    assert merged.share.equals(together.share)
     with pytest.raises(KitError, match="same cell"):
         merge_tables([tmp_path / "seed1", tmp_path / "seed1"])
     with pytest.raises(KitError, match="no saved evaluation"):

@@ -118,17 +118,33 @@ def _score_classes(real, real_labels, generated, generated_labels, class_names, 
     return rows, fids, kids, prs, thin
 
 
+def add_class_share(result: PerClassResult, classifier, images, labels) -> PerClassResult:
+    """Add the column ``share``: per class c, the share of ``images`` labelled c that ``classifier`` calls c.
+
+    The kit's quality check of notebooks 04-06 (chance is 1 / n classes): with
+    the real-data classifier (:func:`bagan_lib.classifier.for_profile`), a class
+    a generator ignores scores near 0 however close its FID or KID is.
+    """
+    from ..classifier import real_class_accuracy
+
+    accuracy = real_class_accuracy(classifier, images, labels).set_index("class")["accuracy"]
+    result.table["share"] = result.table["class"].map(accuracy).to_numpy()
+    return result
+
+
 def evaluate_generator(generator, extractor, *, real_images, real_labels, class_names, n_per_class: int,
                        seed: int = 0, real_features: Features | None = None, batch_size: int = 1024,
-                       **score_options) -> PerClassResult:
+                       share_classifier=None, **score_options) -> PerClassResult:
     """Per-class scores of a trained generator: ``n_per_class`` images of every class against the real ones.
 
     ``generator``: a GAN trainer (``trainer.images_from_noise``, noise seeded by
     ``seed``) or a function ``labels -> images in [-1, 1]``
     (:func:`bagan_lib.classifier.generate_per_class`). ``extractor``: a
     :mod:`~bagan_lib.metrics.extractors` extractor; ``real_features`` (of the
-    same extractor) skips extracting the real images again. ``seconds`` holds the
-    time spent generating, extracting and scoring. Other options go to
+    same extractor) skips extracting the real images again. With
+    ``share_classifier`` (a real-data :class:`~bagan_lib.classifier.Classifier`)
+    the table gets the column ``share`` (:func:`add_class_share`). ``seconds``
+    holds the time spent generating, extracting and scoring. Other options go to
     :func:`per_class_scores`.
     """
     from ..classifier import generate_per_class
@@ -145,6 +161,8 @@ def evaluate_generator(generator, extractor, *, real_images, real_labels, class_
     start = time.perf_counter()
     result = per_class_scores(real_features, real_labels, generated, labels, class_names=class_names, seed=seed,
                               **score_options)
+    if share_classifier is not None:
+        add_class_share(result, share_classifier, images, labels)
     times["score"] = time.perf_counter() - start
     result.seconds = {key: round(value, 2) for key, value in times.items()}
     return result

@@ -1,5 +1,10 @@
 """The BAGAN-GP paper's Table 4 for any dataset: per-class FID and KID of every model, with both baselines.
 
+Beside FID and KID, every cell holds the classifier ``share``: the share of
+the class's images that the dataset's real-data classifier assigns to the class
+(:func:`bagan_lib.metrics.per_class.add_class_share`; the quality check of
+notebooks 04-06), so a generator that ignores a class shows it at once.
+
 Rows, in the paper's order: autoencoder reconstructions (lower baseline: how
 close the pre-trained autoencoder gets), BAGAN, cDRAGAN, BAGAN-GP v1, v2, v3,
 CAPGAN (once the kit has it), real training images (upper baseline: what real
@@ -38,9 +43,10 @@ AE_PREFERENCE = ("bagan_gp_v3", "bagan_gp_v2", "bagan_gp_v1", "bagan")  # whose 
 class Table4:
     """Per-class scores of every row and seed (``scores``, long form) and the paper's layout (``fid``, ``kid``)."""
 
-    scores: object            # pandas: row, seed, class, name, n_train, n_real, n_scored, FID..., KID..., note
+    scores: object            # pandas: row, seed, class, name, n_train, n_real, n_scored, FID..., KID..., share, note
     fid: object               # pandas: one row per table row, one column per class (strings)
     kid: object
+    share: object             # the classifier share in the same layout
     extractor: str
     settings: dict
     runs: list = field(default_factory=list)
@@ -146,7 +152,7 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     import pandas as pd
 
     from .extractors import get_extractor, inception_weights_file
-    from .per_class import evaluate_generator, held_out_images, per_class_scores
+    from .per_class import add_class_share, evaluate_generator, held_out_images, per_class_scores
 
     say = print if verbose else (lambda *a, **k: None)
     if not run_dirs:
@@ -164,6 +170,10 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
                              seed=extractor_seed, profile=first.profile.name, inception_size=inception_size,
                              weights_path=weights_path, weights_sha256=weights_sha256, data_dir=data_dir,
                              cache_dir=cache_dir, verbose=verbose)
+    # the share is judged by the real-data classifier: the domain extractor's own, else the same one trained here
+    judge = features if extractor == "domain" else get_extractor(
+        "domain", dataset=first.config.dataset, image_size=first.data.image_size, seed=extractor_seed,
+        profile=first.profile.name, data_dir=data_dir, cache_dir=cache_dir, verbose=verbose)
     options = dict(bootstrap=bootstrap, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
     names = first.data.class_names
     splits = {}
@@ -180,19 +190,20 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
             x_train, y_train = _capped_per_class(data.x, data.y, n, seed)
             scored = per_class_scores(real_features, real_y, features(x_train), y_train, class_names=names,
                                       seed=seed, warn=False, **options)
-            rows += _rows(REAL_ROW, seed, scored, n_train)
+            rows += _rows(REAL_ROW, seed, add_class_share(scored, judge.classifier, x_train, y_train), n_train)
             with_ae = {run.config.model: run for run in group if run.autoencoder is not None}
             owner = next((with_ae[m] for m in AE_PREFERENCE if m in with_ae), None)
             if owner is not None:
                 rebuilt = _reconstruct(pretrained_autoencoder(owner), x_train, y_train)
                 scored = per_class_scores(real_features, real_y, features(rebuilt), y_train, class_names=names,
                                           seed=seed, warn=False, **options)
-                rows += _rows(AE_ROW, seed, scored, n_train)
+                rows += _rows(AE_ROW, seed, add_class_share(scored, judge.classifier, rebuilt, y_train), n_train)
             for run in group:
                 label = MODEL_ROWS.get(run.config.model, run.config.model)
                 scored = evaluate_generator(run.trainer, features, real_images=None, real_labels=real_y,
                                             class_names=names, n_per_class=n, seed=seed,
-                                            real_features=real_features, warn=False, **options)
+                                            real_features=real_features, share_classifier=judge.classifier,
+                                            warn=False, **options)
                 rows += _rows(label, seed, scored, n_train)
                 say(f"evaluate: {label} seed {seed} scored in {sum(scored.seconds.values()):.1f} s", flush=True)
     scores = pd.DataFrame(rows)
@@ -211,7 +222,8 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
                 "n_per_class": n, **options, "dataset": first.config.dataset, "protocol": first.data.split.protocol,
                 "image_size": first.data.image_size, "seeds": sorted({int(s) for s in scores["seed"]}),
                 "seconds": round(time.perf_counter() - start, 1)}
-    table = Table4(scores, layout(scores, "FID"), layout(scores, "KID"), features.name, settings,
+    table = Table4(scores, layout(scores, "FID"), layout(scores, "KID"), layout(scores, "share"), features.name,
+                   settings,
                    runs=[{"folder": str(r.out_dir), "model": r.config.model, "seed": r.config.seed,
                           "global_step": r.timings["global_step"], "finished": r.timings["finished"]} for r in runs],
                    notes=notes)
@@ -254,7 +266,8 @@ def merge_tables(folders) -> Table4:
     settings = {**first["settings"], "seeds": sorted({int(s) for s in scores["seed"]}),
                 "seconds": round(sum(p["settings"].get("seconds", 0) for p in payloads), 1),
                 "merged_from": [str(f) for f in folders]}
-    return Table4(scores, layout(scores, "FID"), layout(scores, "KID"), first["extractor"], settings,
+    return Table4(scores, layout(scores, "FID"), layout(scores, "KID"), layout(scores, "share"), first["extractor"],
+                  settings,
                   runs=[r for p in payloads for r in p["runs"]], notes=sorted({n for p in payloads for n in p["notes"]}))
 
 
@@ -303,7 +316,9 @@ def layout(scores, metric: str):
 
     A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
     its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
-    three significant digits, since the scale depends on the extractor.
+    three significant digits, since the scale depends on the extractor. The
+    classifier ``share`` is a fraction: two decimals, and for one seed the value alone.
+    Evaluations saved before the share existed show ``n/a`` there.
     """
     import pandas as pd
 
@@ -313,9 +328,12 @@ def layout(scores, metric: str):
         header = f"{cls['name'].iloc[0]} (train {_span(cls['n_train'])}, real {_span(cls['n_real'])})"
         cells = {}
         for row, part in cls.groupby("row"):
-            values = part[metric].to_numpy(dtype=float)
+            values = part[metric].to_numpy(dtype=float) if metric in part else np.full(len(part), np.nan)
             if np.isnan(values).all():
                 cells[row] = "n/a"
+            elif metric == "share":
+                cells[row] = (f"{np.nanmean(values):.2f} ± {np.nanstd(values):.2f} ({len(values)} seeds)"
+                              if len(values) > 1 else f"{values[0]:.2f}")
             elif len(values) > 1:
                 cells[row] = f"{np.nanmean(values):.3g} ± {np.nanstd(values):.2g} ({len(values)} seeds)"
             elif metric == "FID":
@@ -330,7 +348,7 @@ def layout(scores, metric: str):
 
 
 def save_table4(table: Table4, out_dir) -> dict:
-    """``table4_fid``/``table4_kid`` (CSV and Markdown), ``table4_scores`` (every cell, long form),
+    """``table4_fid``/``table4_kid``/``table4_share`` (CSV and Markdown), ``table4_scores`` (every cell, long form),
     ``table4_orderings`` (the papers' claims checked on the minority classes, :func:`paper_orderings`),
     ``table4.json`` and the grouped bar chart ``table4.png`` in ``out_dir``; returns the paths."""
     from pathlib import Path
@@ -344,14 +362,16 @@ def save_table4(table: Table4, out_dir) -> dict:
     import pandas as pd
 
     paths = {"fid": save_table(table.fid, out, "table4_fid"), "kid": save_table(table.kid, out, "table4_kid"),
+             "share": save_table(table.share, out, "table4_share"),
              "scores": save_table(table.scores, out, "table4_scores"),
              "orderings": save_table(pd.concat([paper_orderings(table.scores, m) for m in ("KID", "FID")],
                                                ignore_index=True), out, "table4_orderings")}
     payload = {"extractor": table.extractor, "settings": table.settings, "runs": table.runs, "notes": table.notes,
                "fid": table.fid.to_dict("records"), "kid": table.kid.to_dict("records"),
+               "share": table.share.to_dict("records"),
                "scores": json.loads(table.scores.to_json(orient="records"))}
     paths["json"] = atomic_write_text(out / "table4.json", json.dumps(payload, indent=2))
-    fig = plot_table4(table.scores, title=f"{table.settings['dataset']}: per-class FID and KID ({table.extractor})")
+    fig = plot_table4(table.scores, title=f"{table.settings['dataset']}: per-class FID, KID and classifier share ({table.extractor})")
     paths["figure"] = save_figure(fig, out, "table4")
     plt.close(fig)
     return paths
@@ -375,6 +395,13 @@ def check_command(args) -> None:
         raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
 
+def _print_share(table: Table4) -> None:
+    chance = 1 / table.scores["class"].nunique()
+    print(f"# Per-class classifier share: images of the class that the real-data classifier calls that class "
+          f"(chance {chance:.2f})")
+    print(table.share.to_markdown(index=False))
+
+
 def run_command(args) -> int:
     """``python -m bagan_lib evaluate``: Table 4 of ``--runs`` into ``--out``, the FID table on stdout."""
     from .. import notebook_setup
@@ -384,6 +411,7 @@ def run_command(args) -> int:
         paths = save_table4(table, args.out)
         print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
         print(table.fid.to_markdown(index=False))
+        _print_share(table)
         print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
         return 0
     check_command(args)
@@ -396,6 +424,7 @@ def run_command(args) -> int:
     paths = save_table4(table, args.out)
     print(f"# Per-class FID, {table.extractor}, {table.settings['n_per_class']} images per class")
     print(table.fid.to_markdown(index=False))
+    _print_share(table)
     for note in table.notes:
         print(f"note: {note}")
     print(f"done in {table.settings['seconds']:.0f} s: {', '.join(str(p) for p in paths.values())}", flush=True)
