@@ -7,6 +7,15 @@
 * ``index.md`` and ``index.html``: every notebook linked, with its figures and tables;
 * ``run.json``: profile, dataset, and per-notebook status and time.
 
+While a notebook runs, its progress reaches the main job's output as it
+happens: the section it is in (the notebook's last heading before the running
+cell) and every line its cells print (a training run prints one per epoch),
+each prefixed with the notebook's number.
+
+The index opens with the headline result: the per-class classifier share of
+every model and the papers' orderings checked, from notebook 08's Table 4
+(``table4_share.csv``, ``table4_orderings.csv``), when the job produced them.
+
 A notebook that declares ``runs_dir`` (08) is given the run folder once the
 notebooks whose training runs it reads (04 and 06) have succeeded in the same
 job, so it evaluates their models instead of training them again.
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -91,6 +101,74 @@ def _print_now(message: str) -> None:
     print(message, flush=True)  # readable progress even when piped through make or a CI log
 
 
+def notebook_sections(path: Path) -> list[str]:
+    """For every code cell of the notebook at ``path``, the last markdown heading before it ("" for other cells
+    and before the first heading): the section a running cell belongs to."""
+    import nbformat
+
+    sections, current = [], ""
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type == "markdown":
+            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            current = headings[-1] if headings else current
+        # announced when the section's first code cell starts, after the previous cell's output has arrived
+        sections.append(current if cell.cell_type == "code" else "")
+    return sections
+
+
+class NotebookProgress(logging.Handler):
+    """Streams one running notebook's progress to ``log``: its section when it changes, and what its cells print.
+
+    papermill announces every cell on its logger ("Executing Cell N") when run
+    with ``log_output=True``; the cells' printed lines arrive through ``write``
+    (papermill's ``stdout_file``). Lines are prefixed with ``label``.
+    """
+
+    def __init__(self, label: str, sections: list[str], log):
+        super().__init__(logging.INFO)
+        self.label, self.sections, self.log = label, sections, log
+        self.section, self._partial = None, ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.match(r"Executing Cell (\d+)", record.getMessage())
+        if match:
+            index = int(match.group(1)) - 1
+            section = self.sections[index] if 0 <= index < len(self.sections) else ""
+            if section and section != self.section:
+                self.section = section
+                self.log(f"  {self.label} § {section}")
+
+    def write(self, text: str) -> None:
+        *lines, self._partial = (self._partial + text.replace("\r", "\n")).split("\n")
+        for line in lines:
+            if line.strip():
+                self.log(f"  {self.label} | {line.rstrip()}")
+
+    def flush(self) -> None:
+        pass
+
+
+def _execute(path: Path, output: Path, parameters: dict, label: str, log) -> None:
+    """papermill with the notebook's progress streamed to ``log`` (see :class:`NotebookProgress`)."""
+    import papermill
+
+    progress = NotebookProgress(label, notebook_sections(path), log)
+    logger = logging.getLogger("papermill")
+    # the handler sees the cell announcements; outputs come through stdout_file, so nothing propagates twice
+    saved = (logger.level, logger.propagate)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(progress)
+    try:
+        papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, log_output=True,
+                                   stdout_file=progress)
+    finally:
+        logger.removeHandler(progress)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
             runs_dir: str | Path = "runs", only: list[str] | None = None,
             notebooks_dir: Path = NOTEBOOKS_DIR, log=_print_now) -> RunResult:
@@ -117,9 +195,7 @@ def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
         t0 = time.perf_counter()
         error = None
         try:
-            papermill.execute_notebook(
-                str(path), str(run_dir / path.name), parameters=parameters, cwd=str(path.parent),
-                kernel_name="python3", progress_bar=False, log_output=False)
+            _execute(path, run_dir / path.name, parameters, path.stem[:2], log)
         except Exception as exc:  # papermill's execution error carries the failing cell
             error = _describe_failure(exc)
         seconds = time.perf_counter() - t0
@@ -153,6 +229,31 @@ def _tables(out_dir: Path) -> list[tuple[str, object]]:
     return [(p.name, pd.read_csv(p)) for p in sorted(out_dir.glob("*.csv"))]
 
 
+# The headline tables, from notebook 08's Table 4: shown first on the index page.
+HEADLINE_TABLES = (("table4_share.csv", "Per-class quality: the share of each class's images that the real-data "
+                                        "classifier assigns to that class (chance 1 / classes)"),
+                   ("table4_orderings.csv", "The papers' orderings on the minority classes, checked"))
+
+
+def _headline(run: RunResult) -> tuple[list[str], list[str]]:
+    """The index's opening section (Markdown lines, HTML lines): the headline tables this run produced."""
+    import pandas as pd
+
+    md, body = [], []
+    for r in run.results:
+        for name, caption in HEADLINE_TABLES:
+            path = run.run_dir / r.out_dir / name
+            if r.ok and path.is_file():
+                table = pd.read_csv(path)
+                md += [f"**{caption}** ({r.name}/{name})", "", table.to_markdown(index=False), ""]
+                body += [f"<h3>{html.escape(caption)}</h3><p>{html.escape(r.name)}/{html.escape(name)}</p>",
+                         table.to_html(index=False)]
+    if md:
+        md = ["## Headline results", ""] + md
+        body = ["<h2>Headline results</h2>"] + body
+    return md, body
+
+
 def write_index(run: RunResult) -> None:
     """Write ``index.md``, ``index.html`` and ``run.json`` for a run."""
     md = [f"# bagan-kit run: profile `{run.profile}`, dataset `{run.dataset}`", "",
@@ -165,6 +266,9 @@ def write_index(run: RunResult) -> None:
         status = "ok" if r.ok else "FAILED: " + html.escape(r.error or "")
         body.append(f'<tr><td><a href="{r.notebook}">{r.name}</a></td><td>{status}</td><td>{r.seconds}</td></tr>')
     body.append("</table>")
+    headline_md, headline_html = _headline(run)
+    md += [""] + headline_md
+    body += headline_html
     for r in run.results:
         out_dir = run.run_dir / r.out_dir
         md += ["", f"## {r.name}", ""]

@@ -98,3 +98,43 @@ def test_a_notebook_that_reads_runs_gets_the_run_folder_once_04_and_06_succeeded
     alone = run_all(profile="smoke", runs_dir=tmp_path / "alone", notebooks_dir=nbs, only=["08"],
                     log=lambda line: None)
     assert (alone.run_dir / "08_evaluation" / "runs_dir.txt").read_text() == "None"  # 08 trains them itself
+
+
+def test_progress_names_the_section_and_streams_what_cells_print(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    nb = new_notebook(metadata=KERNEL)
+    nb.cells = [new_markdown_cell("# Title\nlearning goals"),
+                new_code_cell('profile = None', metadata={"tags": ["parameters"]}),
+                new_markdown_cell("## Training the model"),
+                new_code_cell('for epoch in (1, 2):\n    print(f"model epoch {epoch}/2", flush=True)'),
+                new_markdown_cell("text without a heading"),
+                new_code_cell('print("still training", flush=True)'),
+                new_markdown_cell("## Results"),
+                new_code_cell('x = 1')]
+    nbformat.write(nb, nbs / "04_progress.ipynb")
+    lines = []
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lines.append)
+    assert run.ok
+    progress = [line for line in lines if line.startswith("  04 ")]
+    assert progress == ["  04 § Title", "  04 § Training the model", "  04 | model epoch 1/2",
+                        "  04 | model epoch 2/2", "  04 | still training", "  04 § Results"]
+
+
+def test_the_index_opens_with_the_share_and_orderings_of_table4(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "08_evaluation.ipynb", """
+import pathlib
+import pandas as pd
+out = pathlib.Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+pd.DataFrame({"share": ["BAGAN-GP v3"], "normal (train 800, real 1400)": ["0.97"]}).to_csv(out / "table4_share.csv", index=False)
+pd.DataFrame({"claim": ["BAGAN-GP v3 better than BAGAN"], "seeds where it holds": ["1 of 1"]}).to_csv(out / "table4_orderings.csv", index=False)
+pd.DataFrame({"other": [1]}).to_csv(out / "aaa_other.csv", index=False)
+""")
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lambda line: None)
+    index_md = (run.run_dir / "index.md").read_text()
+    headline = index_md.index("## Headline results")
+    assert headline < index_md.index("## 08_evaluation") and headline < index_md.index("aaa_other")
+    assert index_md.index("BAGAN-GP v3 better than BAGAN") < index_md.index("## 08_evaluation")
+    assert "<h2>Headline results</h2>" in (run.run_dir / "index.html").read_text()
