@@ -8,8 +8,10 @@
     the papers' settings (BAGAN-GP: 64x64, batch 128, latent 128, full width,
     5 critic steps; per-dataset epochs), for a GPU.
 
-Notebooks and the command line both call :func:`get_profile`; any explicit
-parameter (``image_size=64``, ``--epochs 3``) overrides the profile's value.
+Notebooks and the command line both call :func:`get_profile`; a profile may
+hold per-dataset values (``per_dataset``: the papers' epochs per dataset at
+``paper``), applied when the dataset is named; any explicit parameter
+(``image_size=64``, ``--epochs 3``) overrides both.
 When no profile is named, the ``BAGAN_PROFILE`` environment variable chooses
 (so nbval can run every notebook at ``smoke``); failing that, ``teach``.
 """
@@ -37,18 +39,24 @@ class Profile:
     width: float               # multiplier on the reference filter counts (1.0 = the paper's networks)
     latent_dim: int            # size of the latent / labelled latent vector
     batch_size: int
-    epochs: int                # GAN epochs (see paper_epochs for per-dataset values)
+    epochs: int                # GAN epochs (see per_dataset for per-dataset values)
     ae_epochs: int             # autoencoder / CVAE pre-training epochs
     critic_steps: int          # discriminator steps per generator step
     steps_per_epoch: int | None  # None: one pass over the training data
     max_per_class: int | None  # cap on training images per class (None: all)
     eval_per_class: int        # generated images per class for evaluation (1000 in the papers)
     toy_steps: int             # training steps of the 2-D toy GANs in notebooks 01-03
-    paper_epochs: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    # dataset -> {setting: value} that replace the profile's for that dataset
+    per_dataset: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def for_dataset(self, dataset: str | None) -> "Profile":
+        """The profile as it applies to ``dataset``: its per-dataset values in place of the general ones."""
+        values = self.per_dataset.get(dataset, {}) if dataset else {}
+        return dataclasses.replace(self, **values) if values else self
 
     def epochs_for(self, dataset: str) -> int:
-        """The GAN epochs for a dataset: the paper's per-dataset value where one exists."""
-        return int(self.paper_epochs.get(dataset, self.epochs))
+        """The GAN epochs for a dataset: the per-dataset value where one exists (``paper``: the paper's)."""
+        return int(self.for_dataset(dataset).epochs)
 
     def replace(self, **overrides) -> "Profile":
         """A copy with explicit values overriding the profile's; None means 'keep the profile's'."""
@@ -71,7 +79,7 @@ class Profile:
 
     def as_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["paper_epochs"] = dict(self.paper_epochs)
+        out["per_dataset"] = {name: dict(values) for name, values in self.per_dataset.items()}
         return out
 
 
@@ -89,7 +97,10 @@ PROFILES: dict[str, Profile] = {
         ae_epochs=15, critic_steps=5, steps_per_epoch=None, max_per_class=None, eval_per_class=1000,
         toy_steps=20000,
         # BAGAN-GP paper, section 4: Cells 100, Fashion-MNIST 15, CIFAR-10 30 epochs.
-        paper_epochs=MappingProxyType({"synthetic_cells": 100, "fashion_mnist": 15, "cifar10": 30})),
+        per_dataset=MappingProxyType({"synthetic_cells": MappingProxyType({"epochs": 100}),
+                                      "synthetic_cells_fine": MappingProxyType({"epochs": 100}),
+                                      "fashion_mnist": MappingProxyType({"epochs": 15}),
+                                      "cifar10": MappingProxyType({"epochs": 30})})),
 }
 
 
@@ -103,6 +114,7 @@ def resolve_profile_name(name: str | None = None) -> str:
     return chosen
 
 
-def get_profile(name: str | None = None, **overrides) -> Profile:
-    """The named profile (see :func:`resolve_profile_name`) with explicit overrides applied."""
-    return PROFILES[resolve_profile_name(name)].replace(**overrides)
+def get_profile(name: str | None = None, *, dataset: str | None = None, **overrides) -> Profile:
+    """The named profile (see :func:`resolve_profile_name`) for ``dataset`` (its per-dataset values, if any),
+    with explicit overrides applied last."""
+    return PROFILES[resolve_profile_name(name)].for_dataset(dataset).replace(**overrides)

@@ -88,7 +88,7 @@ class TrainConfig:
         """The profile with this config's overrides; raises KitError on a bad value."""
         from .profiles import get_profile
 
-        return get_profile(self.profile, epochs=self.epochs, ae_epochs=self.ae_epochs, latent_dim=self.latent_dim,
+        return get_profile(self.profile, dataset=self.dataset, epochs=self.epochs, ae_epochs=self.ae_epochs, latent_dim=self.latent_dim,
                            critic_steps=self.critic_steps, image_size=self.image_size, width=self.width,
                            batch_size=self.batch_size, max_per_class=self.max_per_class,
                            steps_per_epoch=self.steps_per_epoch)

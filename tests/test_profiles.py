@@ -21,6 +21,16 @@ def test_paper_profile_is_the_bagan_gp_papers_setting():
     assert paper.eval_per_class == 1000
 
 
+def test_per_dataset_values_apply_to_their_dataset_and_explicit_values_win():
+    paper = get_profile("paper", dataset="synthetic_cells")
+    assert paper.epochs == 100 and paper.image_size == 64
+    assert get_profile("paper", dataset="fashion_mnist").epochs == 15
+    assert get_profile("paper", dataset="folder:/x").epochs == PROFILES["paper"].epochs  # no entry: the general value
+    assert get_profile("paper").epochs == PROFILES["paper"].epochs                       # no dataset named
+    assert get_profile("paper", dataset="synthetic_cells", epochs=3).epochs == 3         # explicit beats per-dataset
+    assert get_profile("paper", dataset="cifar10").as_dict()["per_dataset"]["cifar10"] == {"epochs": 30}
+
+
 def test_resolution_order(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert resolve_profile_name() == "teach"
