@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import KitError
+from bagan_lib.errors import KitError
 
 DATA_DIR_HELP = "folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)"
 
@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_run(args) -> int:
-    from .pipeline import run_all
+    from bagan_lib.runtime.main_job import run_all
 
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
                      only=args.only)
@@ -43,9 +43,9 @@ def _cmd_run(args) -> int:
 def _cmd_train(args) -> int:
     from pathlib import Path
 
-    from .notebook_setup import start
-    from .run_folder import RunFolder
-    from .training import TrainConfig, train_model
+    from bagan_lib.notebook_setup import start
+    from bagan_lib.training.run_folder import RunFolder
+    from bagan_lib.training.run import TrainConfig, train_model
 
     options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
     config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
@@ -68,8 +68,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_data_summary(args) -> int:
-    from .data import load_dataset
-    from .imbalance import apply_protocol
+    from bagan_lib.data import load_dataset
+    from bagan_lib.data.imbalance import apply_protocol
 
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
     split = apply_protocol(dataset, args.protocol, rate=args.rate, majority=args.majority,
@@ -86,15 +86,15 @@ def _cmd_data_summary(args) -> int:
 
 
 def _cmd_augmentation_combine(args) -> int:
-    from .augmentation_study import summarize_runs
+    from bagan_lib.experiments.augmentation_study import summarize_runs
 
     summarize_runs(args.runs, args.out)
     return 0
 
 
 def _cmd_notebooks_clean(args) -> int:
-    from .notebook_hygiene import clean_files
-    from .pipeline import NOTEBOOKS_DIR
+    from bagan_lib.runtime.notebook_hygiene import clean_files
+    from bagan_lib.runtime.main_job import NOTEBOOKS_DIR
 
     paths = args.paths or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     for path in clean_files(paths):
@@ -103,7 +103,7 @@ def _cmd_notebooks_clean(args) -> int:
 
 
 def _cmd_notebooks_record(args) -> int:
-    from .notebook_hygiene import record_checked_outputs
+    from bagan_lib.runtime.notebook_hygiene import record_checked_outputs
 
     for path in args.paths:
         record_checked_outputs(path)
@@ -112,8 +112,8 @@ def _cmd_notebooks_record(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .imbalance import PROTOCOL_NAMES
-    from .profiles import PROFILES
+    from bagan_lib.data.imbalance import PROTOCOL_NAMES
+    from bagan_lib.profiles import PROFILES
 
     parser = _Parser(prog="bagan-kit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -171,8 +171,8 @@ def _add_protocol_options(parser) -> None:
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:
-    from .pretraining import STRATEGIES
-    from .recipes import MODEL_NAMES
+    from bagan_lib.models.pretraining import STRATEGIES
+    from bagan_lib.models.recipes import MODEL_NAMES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
     train.add_argument("--model", required=True, choices=MODEL_NAMES)
@@ -204,8 +204,8 @@ def _add_train_parser(commands, profiles, protocols) -> None:
 
 
 def _add_bench_parser(commands, profiles) -> None:
-    from .bench import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
-    from .recipes import MODEL_NAMES
+    from bagan_lib.perf.bench import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
+    from bagan_lib.models.recipes import MODEL_NAMES
 
     bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
     bench.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_MODELS),
@@ -235,7 +235,7 @@ def _add_bench_parser(commands, profiles) -> None:
 
 
 def _add_evaluate_parser(commands) -> None:
-    from .metrics.extractors import EXTRACTORS, INCEPTION_SIZES
+    from bagan_lib.metrics.extractors import EXTRACTORS, INCEPTION_SIZES
 
     evaluate = commands.add_parser("evaluate", help="per-class FID and KID of trained runs (the paper's Table 4)")
     evaluate.add_argument("--runs", nargs="+", metavar="DIR",
@@ -260,13 +260,13 @@ def _add_evaluate_parser(commands) -> None:
 
 
 def _cmd_evaluate(args) -> int:
-    from .metrics.table4 import run_command
+    from bagan_lib.experiments.table4 import run_command
 
     return run_command(args)
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_command
+    from bagan_lib.perf.bench import run_command
 
     return run_command(args)
 

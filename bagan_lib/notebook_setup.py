@@ -25,8 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KitError
-from .profiles import Profile, get_profile
+from bagan_lib.errors import KitError
+from bagan_lib.profiles import Profile, get_profile
 
 MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
 

@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import augmented_sets, downstream  # noqa: E402
+from bagan_lib.experiments import augmented_sets, downstream_classifiers as downstream  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 
 SIZE, N = 16, 3
@@ -113,7 +113,7 @@ def test_the_cnn_trains_with_early_stopping_and_keeps_the_best_weights():
 def test_acgan_losses_are_the_hand_computed_source_and_class_terms():
     import math
 
-    from bagan_lib import losses
+    from bagan_lib.gan import losses
 
     real = np.array([[2.0, 1.0, 0.0, -1.0]], "float32")    # source logit 2, class logits (1, 0, -1)
     fake = np.array([[-1.0, 0.0, 2.0, 0.0]], "float32")
@@ -134,7 +134,7 @@ def test_acgan_losses_are_the_hand_computed_source_and_class_terms():
 @pytest.mark.parametrize("model, shares", [("acgan", [0.5] * 6), ("acgan_v1", [0.25] * 6), ("acgan_v2", [0.75] * 6),
                                            ("acgan_v3", [0.75, 0.75, 0.5, 0.75, 0.75, 0.5])])
 def test_acgan_schedules_give_the_stated_real_and_generated_shares_per_critic_batch(model, shares):
-    from bagan_lib.models import build_model
+    from bagan_lib.models.builders import build_model
 
     trainer = build_model(model, image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
     for epoch, share in enumerate(shares):
@@ -146,8 +146,8 @@ def test_acgan_schedules_give_the_stated_real_and_generated_shares_per_critic_ba
 def test_acgan_trains_with_a_retraced_step_when_the_share_changes_and_its_critic_sees_no_label():
     import tensorflow as tf
 
-    from bagan_lib.models import build_model
-    from bagan_lib.training_callbacks import RealShareSchedule
+    from bagan_lib.models.builders import build_model
+    from bagan_lib.training.callbacks import RealShareSchedule
 
     trainer = build_model("acgan_v3", image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
     trainer.compile()
@@ -168,7 +168,8 @@ def test_acgan_trains_with_a_retraced_step_when_the_share_changes_and_its_critic
 
 
 def test_the_study_budget_sets_each_generators_epochs_and_an_explicit_value_wins():
-    from bagan_lib import augmentation_study, training
+    from bagan_lib.experiments import augmentation_study
+    from bagan_lib.training import run as training
     from bagan_lib.profiles import get_profile
 
     def run_epochs(profile, epochs):
@@ -191,7 +192,7 @@ def _study_rows(values):
 
 
 def test_seed_table_and_verdicts_count_the_seeds_where_a_generator_beats_each_baseline():
-    from bagan_lib import augmentation_study
+    from bagan_lib.experiments import augmentation_study
 
     rows = _study_rows({("imbalanced", 1): (0.2, 0.4, 0.50), ("imbalanced", 2): (0.4, 0.4, 0.60),
                         ("image transforms", 1): (0.5, 0.5, 0.70), ("image transforms", 2): (0.5, 0.7, 0.70),
@@ -216,7 +217,8 @@ def test_seed_table_and_verdicts_count_the_seeds_where_a_generator_beats_each_ba
 def test_combining_run_folders_gives_the_tables_over_seeds_and_refuses_mixed_runs(tmp_path):
     import pandas as pd
 
-    from bagan_lib import augmentation_study, cli
+    from bagan_lib.experiments import augmentation_study
+    from bagan_lib import cli
 
     values = {("imbalanced", 1): (0.2, 0.4, 0.50), ("image transforms", 1): (0.5, 0.5, 0.70),
               ("gan", 1): (0.6, 0.6, 0.75)}
@@ -252,7 +254,7 @@ def test_combining_run_folders_gives_the_tables_over_seeds_and_refuses_mixed_run
 
 
 def test_cgan_is_fully_connected_conditions_by_concatenation_and_trains_on_the_shared_trainer():
-    from bagan_lib.models import build_model
+    from bagan_lib.models.builders import build_model
 
     trainer = build_model("cgan", image_size=32, channels=1, n_classes=N, latent_dim=8, width=0.125, seed=0)
     assert trainer.critic_parts is None and trainer.critic_steps == 1 and trainer.gp_lambda == 0

@@ -12,11 +12,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bagan_lib import losses  # noqa: E402
-from bagan_lib.class_latents import (ClassConditionalLatents, ClassGaussians, class_conditional_latents,  # noqa: E402
-                                     fit_class_gaussians)
+from bagan_lib.gan import losses  # noqa: E402
+from bagan_lib.gan.class_latents import (
+    ClassConditionalLatents, ClassGaussians, class_conditional_latents, fit_class_gaussians)
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.models import build_autoencoder, build_model  # noqa: E402
+from bagan_lib.models.builders import build_autoencoder, build_model  # noqa: E402
 
 SIZE, N, LATENT = 32, 3, 6
 

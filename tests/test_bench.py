@@ -12,10 +12,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bagan_lib.bench import COLUMNS, bench_size, build_bench_trainer, time_calls  # noqa: E402
+from bagan_lib.perf.bench import COLUMNS, bench_size, build_bench_trainer, time_calls  # noqa: E402
 from bagan_lib.cli import main  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.flops import function_flops  # noqa: E402
+from bagan_lib.perf.flops import function_flops  # noqa: E402
 
 N, H, W, CI, CO, K, STRIDE = 2, 8, 8, 3, 5, 3, 2
 HO, WO = H // STRIDE, W // STRIDE

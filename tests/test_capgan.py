@@ -13,10 +13,10 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
-from bagan_lib import cvae, pretraining  # noqa: E402
-from bagan_lib.critic_parts import ConditionalCriticParts  # noqa: E402
+from bagan_lib.models import cvae, pretraining  # noqa: E402
+from bagan_lib.gan.critic_parts import ConditionalCriticParts  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.models import build_cvae, build_model  # noqa: E402
+from bagan_lib.models.builders import build_cvae, build_model  # noqa: E402
 
 SIZE, N, LATENT, WIDTH = 32, 3, 4, 0.125
 
@@ -194,7 +194,7 @@ def test_capgan_critic_parts_score_as_the_critic():
 
 
 def test_capgan_refuses_an_autoencoder_and_others_refuse_a_cvae():
-    from bagan_lib.models import build_autoencoder
+    from bagan_lib.models.builders import build_autoencoder
 
     dims = dict(image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT, width=WIDTH)
     with pytest.raises(KitError, match="conditional VAE"):
@@ -213,8 +213,8 @@ def test_cvae_samples_and_reconstructions_are_images_in_range():
 
 def test_the_capgan_protocols_rate_survives_a_profiles_cap():
     from bagan_lib.data import load_dataset
-    from bagan_lib.imbalance import apply_protocol, profile_caps
-    from bagan_lib.input_pipeline import cap_per_class
+    from bagan_lib.data.imbalance import apply_protocol, profile_caps
+    from bagan_lib.data.batches import cap_per_class
 
     data = load_dataset("synthetic_cells")
     split = apply_protocol(data, "capgan", rate=10, majority=1)
@@ -227,7 +227,7 @@ def test_the_capgan_protocols_rate_survives_a_profiles_cap():
 
 
 def test_pretrain_is_only_a_capgan_setting_and_must_be_a_strategy():
-    from bagan_lib.training import TrainConfig
+    from bagan_lib.training.run import TrainConfig
 
     with pytest.raises(KitError, match="only CAPGAN"):
         TrainConfig(model="bagan_gp_v3", pretrain="ros").check()
@@ -237,7 +237,7 @@ def test_pretrain_is_only_a_capgan_setting_and_must_be_a_strategy():
 
 
 def test_a_capgan_run_trains_resumes_with_its_cvae_and_refuses_another_strategy(tmp_path):
-    from bagan_lib.training import TrainConfig, load_run, train_model
+    from bagan_lib.training.run import TrainConfig, load_run, train_model
 
     common = dict(model="capgan", dataset="synthetic_cells", profile="smoke", seed=5, protocol="capgan",
                   protocol_options={"rate": 5}, out_dir=str(tmp_path / "run"))
@@ -258,7 +258,7 @@ def test_notebook_07_figures_are_titled_and_labelled():
     matplotlib.use("Agg")
     import pandas as pd
 
-    from bagan_lib import cvae_plots
+    from bagan_lib.figures import cvae as cvae_plots
 
     draws = cvae.noise_draw_comparison(mu=1.0, sigma=0.5, n=5000, seed=0)
     assert abs(draws["normal"].mean() - 1.0) < 0.03 and abs(draws["uniform"].mean() - 1.25) < 0.03

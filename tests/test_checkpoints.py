@@ -17,7 +17,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import checkpoints  # noqa: E402
+from bagan_lib.runtime import checkpoints  # noqa: E402
 from bagan_lib.data import synthetic_cells  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 
@@ -92,7 +92,7 @@ RUN = textwrap.dedent("""
     import sys, time, keras
     from bagan_lib import notebook_setup
     notebook_setup.start("smoke", seed=3, verbose=False)
-    from bagan_lib.training import TrainConfig, train_model
+    from bagan_lib.training.run import TrainConfig, train_model
 
     out, dataset, mode, pause_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 

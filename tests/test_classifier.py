@@ -13,11 +13,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import classifier as clf  # noqa: E402
-from bagan_lib import plots  # noqa: E402
+from bagan_lib.metrics import scoring_classifier as clf  # noqa: E402
+from bagan_lib.figures import common as plots  # noqa: E402
 from bagan_lib.data.preprocess import prepare_images  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.imbalance import oversample_indices  # noqa: E402
+from bagan_lib.data.imbalance import oversample_indices  # noqa: E402
 
 NAMES = ("dark", "mid", "light")
 COUNTS = [300, 30, 120]   # imbalanced: the minority class has a tenth of the majority's images

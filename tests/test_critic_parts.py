@@ -11,11 +11,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bagan_lib.critic_parts import ConditionalCriticParts  # noqa: E402
+from bagan_lib.gan.critic_parts import ConditionalCriticParts  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.flops import function_flops  # noqa: E402
-from bagan_lib.models import build_autoencoder, build_model  # noqa: E402
-from bagan_lib.networks import build_bagan_discriminator, build_discriminator  # noqa: E402
+from bagan_lib.perf.flops import function_flops  # noqa: E402
+from bagan_lib.models.builders import build_autoencoder, build_model  # noqa: E402
+from bagan_lib.models.networks import build_bagan_discriminator, build_discriminator  # noqa: E402
 
 SIZE, CHANNELS, N_CLASSES, WIDTH, BATCH = 32, 1, 4, 0.125, 8
 

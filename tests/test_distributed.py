@@ -42,7 +42,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras
 import numpy as np
 from bagan_lib.errors import KitError
-from bagan_lib.models import build_autoencoder, build_model
+from bagan_lib.models.builders import build_autoencoder, build_model
 
 SIZE, N, LATENT, WIDTH, BATCH = 32, 3, 8, 0.125, 16
 

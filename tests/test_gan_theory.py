@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.integrate import trapezoid
 
-from bagan_lib import gan_theory as T
+from bagan_lib.toy import theory_1d as T
 from bagan_lib.errors import KitError
 
 PAIRS = [((0.0, 1.0), (0.0, 1.0)), ((0.0, 1.0), (0.5, 1.0)), ((0.0, 1.0), (2.0, 1.0)),

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from bagan_lib.errors import KitError
-from bagan_lib.imbalance import (
-    PAPER_TABLES, apply_protocol, bagan_gp_paper_indices, bagan_prune_indices, capgan_indices,
-    oversample_indices, stratified_split,
-)
+from bagan_lib.data.imbalance import (
+    PAPER_TABLES, apply_protocol, bagan_gp_paper_indices, bagan_prune_indices, capgan_indices, oversample_indices,
+    stratified_split)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from PIL import Image  # noqa: E402
 
 from bagan_lib.data.preprocess import to_model_range  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.input_pipeline import cap_per_class, epoch_order, step_batches  # noqa: E402
-from bagan_lib.monitoring import SampleGrid, one_per_class, sample_grid  # noqa: E402
+from bagan_lib.data.batches import cap_per_class, epoch_order, step_batches  # noqa: E402
+from bagan_lib.training.sample_grid import SampleGrid, one_per_class, sample_grid  # noqa: E402
 
 
 def test_cap_per_class():

@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import latent_analysis as la  # noqa: E402
-from bagan_lib import latent_plots as lp  # noqa: E402
+from bagan_lib.experiments import latent_analysis as la  # noqa: E402
+from bagan_lib.figures import latents as lp  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 
 NAMES = ("a", "b", "c")
@@ -114,7 +114,7 @@ def test_subsample_keeps_every_class_in_proportion():
 def test_encode_labelled_is_the_encoder_output_times_the_label_embedding():
     import keras
 
-    from bagan_lib.models import build_autoencoder
+    from bagan_lib.models.builders import build_autoencoder
 
     keras.utils.set_random_seed(0)
     sup = build_autoencoder(supervised=True, image_size=32, channels=1, n_classes=3, latent_dim=4, width=0.125)

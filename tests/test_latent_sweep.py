@@ -15,13 +15,13 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import latent_analysis as la  # noqa: E402
-from bagan_lib import latent_sweep as ls  # noqa: E402
+from bagan_lib.experiments import latent_analysis as la  # noqa: E402
+from bagan_lib.experiments import latent_sweep as ls  # noqa: E402
 from bagan_lib.data import synthetic_cells  # noqa: E402
 from bagan_lib.data.preprocess import prepare_images  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.profiles import get_profile  # noqa: E402
-from bagan_lib.training import TrainingData  # noqa: E402
+from bagan_lib.training.run import TrainingData  # noqa: E402
 
 PROFILE = get_profile("smoke")
 DIMS = (2, 8)
@@ -55,9 +55,9 @@ def test_sweep_records_every_size_and_reads_back_from_the_cache_without_training
     np.testing.assert_array_equal(sweep.arrays[2]["originals"], data.x[val][examples])
     assert (data.y[val][examples] == np.arange(4)[:, None]).all(), "column c shows class c"
 
-    import bagan_lib.models
+    import bagan_lib.models.builders
 
-    monkeypatch.setattr(bagan_lib.models, "build_autoencoder", lambda **k: pytest.fail("trained, not read"))
+    monkeypatch.setattr(bagan_lib.models.builders, "build_autoencoder", lambda **k: pytest.fail("trained, not read"))
     again = ls.latent_dim_sweep(data, DIMS, profile=PROFILE, seed=1, epochs=1, cache_dir=cache, verbose=False)
     assert again.from_cache and again.table().equals(table)
     for d in DIMS:
@@ -68,7 +68,7 @@ def test_sweep_records_every_size_and_reads_back_from_the_cache_without_training
 def test_evaluate_computes_its_scores_from_the_autoencoder(data):
     import keras
 
-    from bagan_lib.models import build_autoencoder
+    from bagan_lib.models.builders import build_autoencoder
 
     keras.utils.set_random_seed(0)
     ae = build_autoencoder(supervised=True, image_size=32, channels=3, n_classes=4, latent_dim=3, width=0.125)
@@ -84,7 +84,7 @@ def test_evaluate_computes_its_scores_from_the_autoencoder(data):
 
 
 def test_every_setting_and_the_data_change_the_cache_key(data):
-    from bagan_lib.sweep_cache import cache_key
+    from bagan_lib.runtime.sweep_cache import cache_key
 
     base = dict(profile=PROFILE, seed=1, epochs=1, batch_size=32, examples_per_class=2)
     keys = {cache_key(ls.sweep_config(data, DIMS, **{**base, **change}))

@@ -1,4 +1,4 @@
-"""Tests of bagan_lib.losses against known values and the GAN theory behind Eq. 1-3.
+"""Tests of bagan_lib.gan.losses against known values and the GAN theory behind Eq. 1-3.
 
 The central check: for two 1-D Gaussians, the optimal discriminator D* = p_r / (p_r + p_g)
 gives V(D*, G) = 2 JS(p_r || p_g) - log 4 (Goodfellow et al. 2014, Theorem 1), and the
@@ -18,17 +18,10 @@ import tensorflow as tf
 from scipy import integrate, stats
 
 from bagan_lib.errors import KitError
-from bagan_lib.losses import (
-    ConditionalDiscriminatorTerms,
-    bce_with_logits,
-    conditional_discriminator_loss,
-    conditional_generator_loss,
-    gan_discriminator_loss,
-    gan_generator_loss_nonsaturating,
-    gan_generator_loss_saturating,
-    wasserstein_critic_loss,
-    wasserstein_generator_loss,
-)
+from bagan_lib.gan.losses import (
+    ConditionalDiscriminatorTerms, bce_with_logits, conditional_discriminator_loss, conditional_generator_loss,
+    gan_discriminator_loss, gan_generator_loss_nonsaturating, gan_generator_loss_saturating, wasserstein_critic_loss,
+    wasserstein_generator_loss)
 
 LOG2 = np.log(2.0)
 

@@ -18,9 +18,9 @@ from bagan_lib.metrics import Features  # noqa: E402
 from feature_samples import labelled_features  # noqa: E402
 from bagan_lib.metrics.extractor_comparison import compare_extractors  # noqa: E402
 from bagan_lib.metrics.feature_maps import real_generated_map  # noqa: E402
-from bagan_lib.metrics.sample_size import sample_size_study  # noqa: E402
-from bagan_lib.metrics.table4_runs import TABLE4_MODELS, check_runs, notebook_run_dirs  # noqa: E402
-from bagan_lib.metrics_plots import plot_feature_maps, plot_sample_size  # noqa: E402
+from bagan_lib.experiments.sample_size import sample_size_study  # noqa: E402
+from bagan_lib.experiments.table4_runs import TABLE4_MODELS, check_runs, notebook_run_dirs  # noqa: E402
+from bagan_lib.figures.metrics import plot_feature_maps, plot_sample_size  # noqa: E402
 
 NAMES = ("a", "b", "c")
 

@@ -80,7 +80,7 @@ def test_a_generator_is_scored_class_by_class_against_the_real_images():
 
 
 def test_held_out_images_are_the_protocols_part_else_the_test_split():
-    from bagan_lib.imbalance import ProtocolSplit
+    from bagan_lib.data.imbalance import ProtocolSplit
 
     x = np.zeros((6, 28, 28, 1), "uint8")
     y = np.array([0, 0, 1, 1, 0, 1])

@@ -8,7 +8,7 @@ import pytest
 
 from bagan_lib.errors import KitError
 from bagan_lib.metrics import Features
-from bagan_lib.metrics.sample_size import c4, expected_fid_1d, sample_size_study, split_in_two
+from bagan_lib.experiments.sample_size import c4, expected_fid_1d, sample_size_study, split_in_two
 
 
 def test_c4_matches_its_definition_and_known_values():

@@ -12,8 +12,9 @@ import pytest  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.metrics import (Features, fid, frechet_distance, gaussian_stats, inception_score, kid,  # noqa: E402
-                               mmd2_unbiased, precision_recall, same_extractor, ssim_score)
+from bagan_lib.metrics import (
+    Features, fid, frechet_distance, gaussian_stats, inception_score, kid, mmd2_unbiased, precision_recall,
+    same_extractor, ssim_score)
 
 
 def random_covariance(rng, d, rank=None):

@@ -12,9 +12,10 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.class_latents import encode_class_gaussians  # noqa: E402
-from bagan_lib.models import (build_pretraining_network, MODEL_NAMES, RECIPES, autoencoder_kind, build_autoencoder, build_model,  # noqa: E402
-                              default_reconstruction)
+from bagan_lib.gan.class_latents import encode_class_gaussians  # noqa: E402
+from bagan_lib.models.builders import (
+    build_pretraining_network, MODEL_NAMES, RECIPES, autoencoder_kind, build_autoencoder, build_model,
+    default_reconstruction)
 
 SIZE, C, N, LATENT, WIDTH = 32, 1, 3, 8, 0.125
 

@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import networks  # noqa: E402
+from bagan_lib.models import networks  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 from bagan_lib.profiles import PROFILES  # noqa: E402
 

@@ -13,8 +13,8 @@ import re
 import nbformat
 import pytest
 
-from bagan_lib.notebook_hygiene import clean, is_checked
-from bagan_lib.pipeline import NOTEBOOK_NAME, NOTEBOOKS_DIR
+from bagan_lib.runtime.notebook_hygiene import clean, is_checked
+from bagan_lib.runtime.main_job import NOTEBOOK_NAME, NOTEBOOKS_DIR
 
 PLANNED = ["00_setup_and_data", "01_gan_loss", "02_wgan_gp", "03_dragan", "04_bagan",
            "05_supervised_autoencoder", "06_bagan_gp", "07_capgan_cvae", "08_evaluation",

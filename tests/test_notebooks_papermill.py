@@ -10,7 +10,7 @@ import nbformat
 import papermill
 import pytest
 
-from bagan_lib.pipeline import NOTEBOOKS_DIR, list_notebooks
+from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, list_notebooks
 
 # Outputs each notebook must write at the smoke profile: (figures, tables), by file stem.
 EXPECTED = {

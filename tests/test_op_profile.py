@@ -12,8 +12,8 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 from bagan_lib.cli import main  # noqa: E402
-from bagan_lib.flops import function_flops  # noqa: E402
-from bagan_lib.op_profile import graph_op_type, kernel_times, op_table, profile_function  # noqa: E402
+from bagan_lib.perf.flops import function_flops  # noqa: E402
+from bagan_lib.perf.op_profile import graph_op_type, kernel_times, op_table, profile_function  # noqa: E402
 
 
 @pytest.mark.parametrize("kernel, op", [

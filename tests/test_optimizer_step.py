@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bagan_lib.optimizer_step import apply_gradients, dense  # noqa: E402
+from bagan_lib.gan.optimizer_step import apply_gradients, dense  # noqa: E402
 
 LR, BETA_1, BETA_2, EPS = 1e-3, 0.5, 0.9, 1e-7
 

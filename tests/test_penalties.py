@@ -1,4 +1,4 @@
-"""Tests of bagan_lib.penalties against the mathematics of the gradient penalty (Eq. 7).
+"""Tests of bagan_lib.gan.penalties against the mathematics of the gradient penalty (Eq. 7).
 
 A linear critic D(x) = w.x + b has input gradient w everywhere, so its penalty is
 exactly (||w|| - 1)^2 wherever the interpolates fall; the interpolates themselves are
@@ -25,8 +25,8 @@ import tensorflow as tf
 from scipy import integrate, stats
 
 from bagan_lib.errors import KitError
-from bagan_lib.losses import wasserstein_critic_loss
-from bagan_lib.penalties import gradient_penalty, gradient_penalty_at, interpolates, sample_alpha
+from bagan_lib.gan.losses import wasserstein_critic_loss
+from bagan_lib.gan.penalties import gradient_penalty, gradient_penalty_at, interpolates, sample_alpha
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 N_CLASSES = 5
@@ -419,7 +419,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from bagan_lib.errors import KitError
-    from bagan_lib.penalties import gradient_penalty
+    from bagan_lib.gan.penalties import gradient_penalty
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():

@@ -7,14 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from bagan_lib.data import (
-    IMAGE_SIZES,
-    match_channels,
-    prepare_images,
-    resize_images,
-    to_model_range,
-    to_uint8,
-)
+from bagan_lib.data import IMAGE_SIZES, match_channels, prepare_images, resize_images, to_model_range, to_uint8
 from bagan_lib.errors import KitError
 
 

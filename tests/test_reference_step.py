@@ -3,7 +3,7 @@
 From the same weights and the same seed (so the same draws: fake labels, noise,
 wrong labels, alpha, in the same order) one training step of the kit's trainer
 (one batched critic call, optionally XLA) and of
-:class:`bagan_lib.reference_step.ReferenceStep` (three critic calls, its own
+:class:`bagan_lib.perf.reference_step.ReferenceStep` (three critic calls, its own
 cross-entropy and penalty code) must give the same loss terms and the same
 weight updates. Tolerances, for float32 on CPU:
 
@@ -25,8 +25,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bagan_lib.models import build_autoencoder, build_model  # noqa: E402
-from bagan_lib.reference_step import ReferenceStep, bce, build_reference_networks, penalty  # noqa: E402
+from bagan_lib.models.builders import build_autoencoder, build_model  # noqa: E402
+from bagan_lib.perf.reference_step import ReferenceStep, bce, build_reference_networks, penalty  # noqa: E402
 
 SIZE, CHANNELS, N_CLASSES, LATENT, WIDTH, BATCH, CRITIC_STEPS, SEED = 32, 1, 4, 16, 0.125, 16, 2, 7
 LEARNING_RATE = 2e-4

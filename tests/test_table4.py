@@ -16,11 +16,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib.classifier import generate_per_class  # noqa: E402
+from bagan_lib.metrics.scoring_classifier import generate_per_class  # noqa: E402
 from bagan_lib.cli import main  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.metrics.table4 import AE_ROW, REAL_ROW, evaluate_runs, pretrained_autoencoder, save_table4  # noqa: E402
-from bagan_lib.training import TrainConfig, load_run, load_training_data, train_model  # noqa: E402
+from bagan_lib.experiments.table4 import AE_ROW, REAL_ROW, evaluate_runs, pretrained_autoencoder, save_table4  # noqa: E402
+from bagan_lib.training.run import TrainConfig, load_run, load_training_data, train_model  # noqa: E402
 
 RUNS = [("bagan_gp_v3", 1), ("bagan_gp_v3", 2), ("bagan", 1), ("cdragan", 1)]
 FAST = dict(n_per_class=24, bootstrap=5, kid_subsets=4)
@@ -117,7 +117,7 @@ def test_the_evaluate_command_writes_the_table_and_refuses_bad_input(runs, cache
 
 
 def test_evaluations_of_single_seeds_merge_into_the_several_seed_table(runs, cache, tmp_path):
-    from bagan_lib.metrics.table4 import merge_tables
+    from bagan_lib.experiments.table4 import merge_tables
 
     for seed in (1, 2):
         table = evaluate_runs([str(runs[("bagan_gp_v3", seed)].out_dir)], cache_dir=cache, verbose=False, **FAST)
@@ -139,7 +139,7 @@ def test_evaluations_of_single_seeds_merge_into_the_several_seed_table(runs, cac
 def test_paper_orderings_compare_minority_means_per_seed():
     import pandas as pd
 
-    from bagan_lib.metrics.table4 import minority_means, paper_orderings
+    from bagan_lib.experiments.table4 import minority_means, paper_orderings
 
     rows = []
     for seed, (v3, bagan) in enumerate([(1.0, 2.0), (3.0, 2.5), (1.0, 4.0)]):

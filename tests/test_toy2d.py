@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import toy2d  # noqa: E402
+from bagan_lib.toy import gaussian_ring as toy2d  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 
 CENTERS = toy2d.mode_centers()

@@ -15,9 +15,9 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from bagan_lib import losses  # noqa: E402
+from bagan_lib.gan import losses  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.trainer import AdversarialTrainer  # noqa: E402
+from bagan_lib.gan.trainer import AdversarialTrainer  # noqa: E402
 
 N_CLASSES, LATENT, SIZE = 4, 8, 8
 

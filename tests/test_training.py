@@ -12,12 +12,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import checkpoints  # noqa: E402
+from bagan_lib.runtime import checkpoints  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
-from bagan_lib.run_folder import RunFolder  # noqa: E402
-from bagan_lib.training import (TrainConfig, load_training_data, pretrain_autoencoder, run_identity,  # noqa: E402
-                                steps_per_epoch, train_model)
-from bagan_lib.training_callbacks import ProgressLog, StepCounter, TrainingDiverged  # noqa: E402
+from bagan_lib.training.run_folder import RunFolder  # noqa: E402
+from bagan_lib.training.run import (
+    TrainConfig, load_training_data, pretrain_autoencoder, run_identity, steps_per_epoch, train_model)
+from bagan_lib.training.callbacks import ProgressLog, StepCounter, TrainingDiverged  # noqa: E402
 
 SMOKE = dict(model="cdragan", dataset="synthetic_cells", profile="smoke", seed=3)  # 2 steps per epoch
 
@@ -62,7 +62,7 @@ def test_a_run_returns_and_writes_every_loss_term_checkpoint_and_figure(finished
 
 
 def test_loss_curves_show_every_term_with_labelled_axes(finished):
-    from bagan_lib.training_plots import TERM_LABELS, plot_loss_curves
+    from bagan_lib.figures.training import TERM_LABELS, plot_loss_curves
 
     fig = plot_loss_curves(finished.history, title="cDRAGAN")
     critic, generator = fig.axes

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bagan_lib.errors import KitError
-from bagan_lib.versus_reference import (KIT, REFERENCE, REFERENCE_ONEDNN, compare, measure_sgemm, paper_size,
-                                        pair_ratios, versus_rows, versus_sizes, with_settings)
+from bagan_lib.perf.versus_reference import (
+    KIT, REFERENCE, REFERENCE_ONEDNN, compare, measure_sgemm, paper_size, pair_ratios, versus_rows, versus_sizes,
+    with_settings)
 
 
 def test_pair_ratios_are_baseline_over_kit_pair_by_pair():

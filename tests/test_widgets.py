@@ -17,7 +17,7 @@ import ipywidgets  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bagan_lib import widgets  # noqa: E402
+from bagan_lib.toy import sweeps as widgets  # noqa: E402
 from bagan_lib.errors import KitError  # noqa: E402
 
 TINY = dict(steps=3, seed=0, batch_size=32, width=8)

@@ -10,13 +10,7 @@ Importing this package does not import TensorFlow.
 from bagan_lib.data.dataset import Dataset
 from bagan_lib.data.loaders import CLASS_NAMES, DATASET_NAMES, load_dataset
 from bagan_lib.data.preprocess import (
-    IMAGE_SIZES,
-    match_channels,
-    prepare_images,
-    resize_images,
-    to_model_range,
-    to_uint8,
-)
+    IMAGE_SIZES, match_channels, prepare_images, resize_images, to_model_range, to_uint8)
 
 __all__ = [
     "CLASS_NAMES",

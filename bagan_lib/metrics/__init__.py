@@ -20,12 +20,12 @@ One concept per module:
 The extractors, SSIM and Table 4 import TensorFlow when called; the formulas need only numpy, scipy and sklearn.
 """
 
-from .features import RAW, Features, as_features, paired_features, same_extractor
-from .frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
-from .inception_score import ISResult, inception_score
-from .kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
-from .precision_recall import PrecisionRecall, precision_recall
-from .ssim import SSIMResult, ssim_score
+from bagan_lib.metrics.features import RAW, Features, as_features, paired_features, same_extractor
+from bagan_lib.metrics.frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
+from bagan_lib.metrics.inception_score import ISResult, inception_score
+from bagan_lib.metrics.kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
+from bagan_lib.metrics.precision_recall import PrecisionRecall, precision_recall
+from bagan_lib.metrics.ssim import SSIMResult, ssim_score
 
 __all__ = ["RAW", "Features", "as_features", "paired_features", "same_extractor", "FIDResult", "fid", "frechet_distance",
            "gaussian_stats", "trace_sqrt_product", "ISResult", "inception_score", "KIDResult", "kid",

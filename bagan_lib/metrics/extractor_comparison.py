@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
 
 
 class PixelExtractor:
@@ -36,7 +36,7 @@ class PixelExtractor:
         self.size, self.name = size, f"pixels-{size}px"
 
     def __call__(self, images):
-        from .features import Features
+        from bagan_lib.metrics.features import Features
 
         x = np.asarray(images, dtype=np.float64)
         if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[1] % self.size:
@@ -65,7 +65,7 @@ def compare_extractors(extractors: dict, real_images, real_labels, generated_ima
     import pandas as pd
     from scipy.stats import spearmanr
 
-    from .per_class import per_class_scores
+    from bagan_lib.metrics.per_class import per_class_scores
 
     if not extractors:
         raise KitError("No extractor to compare.", "pass e.g. {'domain': domain_extractor(dataset)}.")

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import KitError
-from .blas import blas_threads_for
-from .features import Features, paired_features
-from .frechet import fid
-from .kid import kid
-from .precision_recall import precision_recall
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.blas_threads import blas_threads_for
+from bagan_lib.metrics.features import Features, paired_features
+from bagan_lib.metrics.frechet import fid
+from bagan_lib.metrics.kid import kid
+from bagan_lib.metrics.precision_recall import precision_recall
 
 
 @dataclass
@@ -39,12 +39,12 @@ class PerClassResult:
 
 
 def held_out_images(split, image_size: int, channels: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The held-out real images of a :class:`~bagan_lib.imbalance.ProtocolSplit`, in [-1, 1] at ``image_size``.
+    """The held-out real images of a :class:`~bagan_lib.data.imbalance.ProtocolSplit`, in [-1, 1] at ``image_size``.
 
     The protocol's own held-out part (BAGAN-GP's 30 % split) where it has one,
     else the dataset's test split (``synthetic_cells``: Table 3's validation counts).
     """
-    from ..data.preprocess import prepare_images
+    from bagan_lib.data.preprocess import prepare_images
 
     x, y = (split.x_val, split.y_val) if len(split.y_val) else (split.x_test, split.y_test)
     return prepare_images(x, image_size, channels), np.asarray(y, dtype=np.int64)
@@ -125,13 +125,13 @@ def evaluate_generator(generator, extractor, *, real_images, real_labels, class_
 
     ``generator``: a GAN trainer (``trainer.images_from_noise``, noise seeded by
     ``seed``) or a function ``labels -> images in [-1, 1]``
-    (:func:`bagan_lib.classifier.generate_per_class`). ``extractor``: a
+    (:func:`bagan_lib.metrics.scoring_classifier.generate_per_class`). ``extractor``: a
     :mod:`~bagan_lib.metrics.extractors` extractor; ``real_features`` (of the
     same extractor) skips extracting the real images again. ``seconds`` holds the
     time spent generating, extracting and scoring. Other options go to
     :func:`per_class_scores`.
     """
-    from ..classifier import generate_per_class
+    from bagan_lib.metrics.scoring_classifier import generate_per_class
 
     times = {}
     start = time.perf_counter()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
 
 VALUE_RANGES = ((-1.0, 1.0), (0.0, 1.0))
 

@@ -1,0 +1,402 @@
+"""The BAGAN-GP paper's Table 4 for any dataset: per-class FID and KID of every model, with both baselines.
+
+Rows, in the paper's order: autoencoder reconstructions (lower baseline: how
+close the pre-trained autoencoder gets), BAGAN, cDRAGAN, BAGAN-GP v1, v2, v3,
+CAPGAN (once the kit has it), real training images (upper baseline: what real
+images of the class score against the held-out ones). Columns: one per class,
+headed with its training and held-out real counts. Every cell compares
+``n_per_class`` images of the class (generated, reconstructed or real training
+images; the profile's ``eval_per_class`` by default) with all held-out real
+images of the class (:func:`bagan_lib.metrics.per_class.held_out_images`), in
+the features of one extractor, named in every output.
+
+Runs of several seeds give one cell per seed; the table shows their mean and
+standard deviation. A single seed shows the value with its bootstrap interval
+(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`) or
+the standard deviation over KID's subsets.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bagan_lib.errors import KitError
+
+AE_ROW, REAL_ROW = "autoencoder reconstructions", "real training images"
+MODEL_ROWS = {"bagan": "BAGAN", "cdragan": "cDRAGAN", "bagan_gp_v1": "BAGAN-GP v1", "bagan_gp_v2": "BAGAN-GP v2",
+              "bagan_gp_v3": "BAGAN-GP v3", "capgan": "CAPGAN"}
+ROW_ORDER = (AE_ROW, *MODEL_ROWS.values(), REAL_ROW)
+AE_PREFERENCE = ("bagan_gp_v3", "bagan_gp_v2", "bagan_gp_v1", "bagan")  # whose autoencoder is the baseline
+
+
+@dataclass
+class Table4:
+    """Per-class scores of every row and seed (``scores``, long form) and the paper's layout (``fid``, ``kid``)."""
+
+    scores: object            # pandas: row, seed, class, name, n_train, n_real, n_scored, FID..., KID..., note
+    fid: object               # pandas: one row per table row, one column per class (strings)
+    kid: object
+    extractor: str
+    settings: dict
+    runs: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def _split_key(config, profile) -> str:
+    """What fixes a run's training images and held-out images: runs with one key share their data."""
+    return json.dumps([config.dataset, config.protocol, config.protocol_options, config.seed, profile.max_per_class,
+                       profile.image_size], sort_keys=True, default=str)
+
+
+def load_runs(run_dirs, *, verbose: bool = False) -> list:
+    """Every run folder read back (:func:`bagan_lib.training.run.load_run`), loading each distinct data split once."""
+    from pathlib import Path
+
+    from bagan_lib.training.run import TrainConfig, load_run, load_training_data
+
+    loaded, data_by_key = [], {}
+    for run_dir in run_dirs:
+        config_file = Path(run_dir) / "config.json"
+        data = None
+        if config_file.is_file():  # else load_run says what is missing
+            config = TrainConfig(**json.loads(config_file.read_text())["config"])
+            profile = config.resolved_profile()
+            key = _split_key(config, profile)
+            if key not in data_by_key:
+                data_by_key[key] = load_training_data(config, profile)
+            data = data_by_key[key]
+        loaded.append(load_run(run_dir, data=data, verbose=verbose))
+    return loaded
+
+
+def _check_same_data(runs) -> None:
+    def describe(run):
+        d = run.data
+        return {"dataset": run.config.dataset, "protocol": d.split.protocol,
+                "protocol_options": run.config.protocol_options, "image_size": d.image_size,
+                "channels": d.channels, "n_classes": d.n_classes}
+
+    first = describe(runs[0])
+    for run in runs[1:]:
+        differ = [f"{k} {first[k]!r} vs {v!r}" for k, v in describe(run).items() if first[k] != v]
+        if differ:
+            raise KitError(f"{run.out_dir} was trained on other data than {runs[0].out_dir}: {'; '.join(differ)}.",
+                           "build one table per dataset, protocol and image size (one evaluate call each).")
+
+
+def _capped_per_class(x, y, n: int, seed: int):
+    from bagan_lib.data.batches import cap_per_class
+
+    keep = cap_per_class(y, n, seed=seed)
+    return x[keep], np.asarray(y)[keep]
+
+
+def pretrained_autoencoder(run):
+    """The run's autoencoder as pre-training left it, rebuilt from its ``checkpoints/autoencoder.npz``.
+
+    ``run.autoencoder`` cannot serve: the generator *is* its decoder (and
+    embedding), so after the GAN training, or after :func:`bagan_lib.training.run.load_run`
+    restored the GAN state, it decodes with the generator's weights. The lower
+    baseline is the pre-trained autoencoder.
+    """
+    from bagan_lib.runtime.checkpoints import model_state, restore_state
+    from bagan_lib.models.builders import build_pretraining_network
+
+    ae = build_pretraining_network(run.config.model, image_size=run.data.image_size, channels=run.data.channels,
+                                   n_classes=run.data.n_classes, latent_dim=run.profile.latent_dim,
+                                   width=run.profile.width)
+    restore_state(run.paths["autoencoder"], model_state(ae))
+    return ae
+
+
+def _reconstruct(autoencoder, x, y, batch_size: int = 512) -> np.ndarray:
+    parts = []
+    for i in range(0, len(x), batch_size):
+        images, labels = x[i:i + batch_size], np.asarray(y[i:i + batch_size], "int32")
+        parts.append(np.asarray(autoencoder([images, labels] if autoencoder.supervised else images, training=False)))
+    return np.clip(np.concatenate(parts), -1.0, 1.0)
+
+
+def _rows(label: str, seed: int, result, n_train) -> list:
+    rows = []
+    for record in result.table.to_dict("records"):
+        record["n_scored"] = record.pop("n_generated")  # generated, reconstructed or real training images
+        rows.append({"row": label, "seed": seed, "n_train": int(n_train[record["class"]]), **record})
+    return rows
+
+
+def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | None = None, extractor_seed: int = 0,
+                  bootstrap: int = 100, kid_subsets: int = 100, kid_subset_size: int = 1000,
+                  inception_size: int = 299, weights_path=None, weights_sha256=None, data_dir=None, cache_dir=None,
+                  verbose: bool = True) -> Table4:
+    """Table 4 of the runs in ``run_dirs`` (folders written by ``train``; any models, any seeds, one dataset).
+
+    ``extractor``: ``"domain"`` (the kit's classifier of the dataset, trained
+    with ``extractor_seed`` at the first run's profile; the same for every run)
+    or ``"inception"`` (``inception_size``, ``weights_path``). The baselines are
+    computed once per distinct data split (seed): the reconstructions by the
+    autoencoder of that seed's BAGAN-GP v3 run (else v2, v1, BAGAN), the real
+    training images capped at ``n_per_class`` per class.
+    """
+    import pandas as pd
+
+    from bagan_lib.metrics.extractors import get_extractor, inception_weights_file
+    from bagan_lib.metrics.per_class import evaluate_generator, held_out_images, per_class_scores
+
+    say = print if verbose else (lambda *a, **k: None)
+    if not run_dirs:
+        raise KitError("No run folders given.", "pass the --out folders of `train` runs (--runs DIR ...).")
+    start = time.perf_counter()
+    if extractor == "inception":  # missing weights fail before the runs are loaded
+        inception_weights_file(weights_path=weights_path, sha256=weights_sha256)
+    runs = load_runs(run_dirs)
+    _check_same_data(runs)
+    first = runs[0]
+    n = n_per_class or first.profile.eval_per_class
+    notes = [f"{run.out_dir}: checkpoint at step {run.timings['global_step']}, the run is not finished"
+             for run in runs if not run.timings["finished"]]
+    features = get_extractor(extractor, dataset=first.config.dataset, image_size=first.data.image_size,
+                             seed=extractor_seed, profile=first.profile.name, inception_size=inception_size,
+                             weights_path=weights_path, weights_sha256=weights_sha256, data_dir=data_dir,
+                             cache_dir=cache_dir, verbose=verbose)
+    options = dict(bootstrap=bootstrap, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
+    names = first.data.class_names
+    splits = {}
+    for run in runs:
+        splits.setdefault(_split_key(run.config, run.profile), []).append(run)
+    rows = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for group in splits.values():
+            data, seed = group[0].data, group[0].config.seed
+            real, real_y = held_out_images(data.split, data.image_size, data.channels)
+            real_features = features(real)
+            n_train = data.counts()
+            x_train, y_train = _capped_per_class(data.x, data.y, n, seed)
+            scored = per_class_scores(real_features, real_y, features(x_train), y_train, class_names=names,
+                                      seed=seed, warn=False, **options)
+            rows += _rows(REAL_ROW, seed, scored, n_train)
+            with_ae = {run.config.model: run for run in group if run.autoencoder is not None}
+            owner = next((with_ae[m] for m in AE_PREFERENCE if m in with_ae), None)
+            if owner is not None:
+                rebuilt = _reconstruct(pretrained_autoencoder(owner), x_train, y_train)
+                scored = per_class_scores(real_features, real_y, features(rebuilt), y_train, class_names=names,
+                                          seed=seed, warn=False, **options)
+                rows += _rows(AE_ROW, seed, scored, n_train)
+            for run in group:
+                label = MODEL_ROWS.get(run.config.model, run.config.model)
+                scored = evaluate_generator(run.trainer, features, real_images=None, real_labels=real_y,
+                                            class_names=names, n_per_class=n, seed=seed,
+                                            real_features=real_features, warn=False, **options)
+                rows += _rows(label, seed, scored, n_train)
+                say(f"evaluate: {label} seed {seed} scored in {sum(scored.seconds.values()):.1f} s", flush=True)
+    scores = pd.DataFrame(rows)
+    duplicated = scores.duplicated(["row", "seed", "class"])
+    if duplicated.any():
+        twice = sorted(set(scores.loc[duplicated, "row"] + " seed " + scores.loc[duplicated, "seed"].astype(str)))
+        raise KitError(f"Several runs fill the same cell: {', '.join(twice)}.",
+                       "pass one run per model and seed.")
+    thin = scores[scores["note"].str.contains("rank-deficient")][["name", "n_real"]].drop_duplicates()
+    if len(thin):
+        notes.append(f"fewer held-out real images than the {features.dim} feature dimensions in "
+                     + ", ".join(f"{r.name} ({r.n_real})" for r in thin.itertuples())
+                     + ": FID's covariance is rank-deficient there; read KID")
+    notes += sorted({str(w.message) for w in caught if "rank-deficient" not in str(w.message)})
+    settings = {"extractor": features.name, "extractor_kind": extractor, "feature_dim": features.dim,
+                "n_per_class": n, **options, "dataset": first.config.dataset, "protocol": first.data.split.protocol,
+                "image_size": first.data.image_size, "seeds": sorted({int(s) for s in scores["seed"]}),
+                "seconds": round(time.perf_counter() - start, 1)}
+    table = Table4(scores, layout(scores, "FID"), layout(scores, "KID"), features.name, settings,
+                   runs=[{"folder": str(r.out_dir), "model": r.config.model, "seed": r.config.seed,
+                          "global_step": r.timings["global_step"], "finished": r.timings["finished"]} for r in runs],
+                   notes=notes)
+    return table
+
+
+def merge_tables(folders) -> Table4:
+    """One Table 4 from several saved evaluations (``table4.json`` in each folder), e.g. one per seed.
+
+    They must share the extractor (the same key), the dataset and protocol, and
+    the scoring settings; a cell (row, seed, class) may come from one of them only.
+    """
+    import pandas as pd
+    from pathlib import Path
+
+    payloads = []
+    for folder in folders:
+        path = Path(folder) / "table4.json"
+        if not path.is_file():
+            raise KitError(f"{folder} holds no saved evaluation (no table4.json).",
+                           "pass --out folders of `python -m bagan_lib evaluate`.")
+        payloads.append(json.loads(path.read_text()))
+    if not payloads:
+        raise KitError("No evaluation to merge.", "pass at least one folder.")
+    same = ("extractor", "n_per_class", "dataset", "protocol", "image_size", "bootstrap", "kid_subsets",
+            "kid_subset_size")
+    first = payloads[0]
+    for folder, payload in zip(folders, payloads):
+        settings = {"extractor": payload["extractor"], **payload["settings"]}
+        reference = {"extractor": first["extractor"], **first["settings"]}
+        differ = [k for k in same if settings.get(k) != reference.get(k)]
+        if differ:
+            raise KitError(f"{folder} was scored differently from {folders[0]} ({', '.join(differ)}).",
+                           "merge only evaluations made with the same extractor, dataset and settings.")
+    scores = pd.concat([pd.DataFrame(p["scores"]) for p in payloads], ignore_index=True)
+    duplicated = scores.duplicated(["row", "seed", "class"])
+    if duplicated.any():
+        raise KitError("Several evaluations fill the same cell (the same seed twice).",
+                       "merge evaluations of different seeds.")
+    settings = {**first["settings"], "seeds": sorted({int(s) for s in scores["seed"]}),
+                "seconds": round(sum(p["settings"].get("seconds", 0) for p in payloads), 1),
+                "merged_from": [str(f) for f in folders]}
+    return Table4(scores, layout(scores, "FID"), layout(scores, "KID"), first["extractor"], settings,
+                  runs=[r for p in payloads for r in p["runs"]], notes=sorted({n for p in payloads for n in p["notes"]}))
+
+
+PAPER_ORDERINGS = (("BAGAN-GP v3", "BAGAN"), ("BAGAN-GP v2", "BAGAN-GP v1"), ("BAGAN-GP v3", "BAGAN-GP v1"),
+                   ("CAPGAN", "BAGAN-GP v3"))  # (better, worse) on the minority classes, as the papers claim
+
+
+def minority_means(scores, metric: str = "KID"):
+    """Per row and seed, the mean of ``metric`` over the minority classes (fewer training images than the most)."""
+    largest = scores.groupby("class")["n_train"].max()
+    minority = largest.index[largest < largest.max()]
+    part = scores[scores["class"].isin(minority)]
+    return part.groupby(["row", "seed"])[metric].mean().unstack("seed")
+
+
+def paper_orderings(scores, metric: str = "KID"):
+    """Whether the papers' orderings hold on the minority classes: per pair, the mean over seeds and per seed.
+
+    Lower is better for FID and KID. "CAPGAN at least as good as BAGAN-GP" is read
+    as CAPGAN's minority mean at most v3's. Pairs whose rows are missing are left out.
+    """
+    import pandas as pd
+
+    means = minority_means(scores, metric)
+    rows = []
+    for better, worse in PAPER_ORDERINGS:
+        if better not in means.index or worse not in means.index:
+            continue
+        b, w = means.loc[better], means.loc[worse]
+        seeds = b.index.intersection(w.index)
+        holds = int((b[seeds] <= w[seeds]).sum())
+        rows.append({"claim": f"{better} better than {worse}", "metric": metric,
+                     "better": round(float(b[seeds].mean()), 3), "worse": round(float(w[seeds].mean()), 3),
+                     "seeds where it holds": f"{holds} of {len(seeds)}",
+                     "holds on the mean": bool(b[seeds].mean() <= w[seeds].mean())})
+    return pd.DataFrame(rows)
+
+
+def _span(values) -> str:
+    low, high = int(np.min(values)), int(np.max(values))
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def layout(scores, metric: str):
+    """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
+
+    A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
+    its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
+    three significant digits, since the scale depends on the extractor.
+    """
+    import pandas as pd
+
+    order = [r for r in ROW_ORDER if r in set(scores["row"])] + sorted(set(scores["row"]) - set(ROW_ORDER))
+    columns = {}
+    for c, cls in scores.groupby("class", sort=True):
+        header = f"{cls['name'].iloc[0]} (train {_span(cls['n_train'])}, real {_span(cls['n_real'])})"
+        cells = {}
+        for row, part in cls.groupby("row"):
+            values = part[metric].to_numpy(dtype=float)
+            if np.isnan(values).all():
+                cells[row] = "n/a"
+            elif len(values) > 1:
+                cells[row] = f"{np.nanmean(values):.3g} ± {np.nanstd(values):.2g} ({len(values)} seeds)"
+            elif metric == "FID":
+                one = part.iloc[0]
+                cells[row] = f"{one['FID']:.3g} [{one['FID low']:.3g}, {one['FID high']:.3g}]"
+            else:
+                cells[row] = f"{values[0]:.3g} ± {part['KID std'].iloc[0]:.2g}"
+        columns[header] = cells
+    table = pd.DataFrame(columns).reindex(order)
+    table.index.name = metric
+    return table.reset_index()
+
+
+def save_table4(table: Table4, out_dir) -> dict:
+    """``table4_fid``/``table4_kid`` (CSV and Markdown), ``table4_scores`` (every cell, long form),
+    ``table4_orderings`` (the papers' claims checked on the minority classes, :func:`paper_orderings`),
+    ``table4.json`` and the grouped bar chart ``table4.png`` in ``out_dir``; returns the paths."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from bagan_lib.runtime.outputs import atomic_write_text, save_figure, save_table
+    from bagan_lib.figures.table4 import plot_table4
+
+    out = Path(out_dir)
+    import pandas as pd
+
+    paths = {"fid": save_table(table.fid, out, "table4_fid"), "kid": save_table(table.kid, out, "table4_kid"),
+             "scores": save_table(table.scores, out, "table4_scores"),
+             "orderings": save_table(pd.concat([paper_orderings(table.scores, m) for m in ("KID", "FID")],
+                                               ignore_index=True), out, "table4_orderings")}
+    payload = {"extractor": table.extractor, "settings": table.settings, "runs": table.runs, "notes": table.notes,
+               "fid": table.fid.to_dict("records"), "kid": table.kid.to_dict("records"),
+               "scores": json.loads(table.scores.to_json(orient="records"))}
+    paths["json"] = atomic_write_text(out / "table4.json", json.dumps(payload, indent=2))
+    fig = plot_table4(table.scores, title=f"{table.settings['dataset']}: per-class FID and KID ({table.extractor})")
+    paths["figure"] = save_figure(fig, out, "table4")
+    plt.close(fig)
+    return paths
+
+
+def check_command(args) -> None:
+    """The ``evaluate`` options checked before TensorFlow is imported (KitError: one line, exit 2)."""
+    from pathlib import Path
+
+    if not args.runs:
+        raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
+    for run_dir in args.runs:
+        if not (Path(run_dir) / "config.json").is_file():
+            raise KitError(f"{run_dir} is not a run folder (no config.json).",
+                           "pass the --out folders of `python -m bagan_lib train` runs.")
+    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+    if args.bootstrap < 0:
+        raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
+
+
+def run_command(args) -> int:
+    """``python -m bagan_lib evaluate``: Table 4 of ``--runs`` into ``--out``, the FID table on stdout."""
+    from bagan_lib import notebook_setup
+
+    if args.merge:
+        table = merge_tables(args.merge)
+        paths = save_table4(table, args.out)
+        print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
+        print(table.fid.to_markdown(index=False))
+        print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
+        return 0
+    check_command(args)
+    notebook_setup.start(None, seed=args.extractor_seed, verbose=False)
+    table = evaluate_runs(args.runs, extractor=args.extractor, n_per_class=args.n_per_class,
+                          extractor_seed=args.extractor_seed, bootstrap=args.bootstrap, kid_subsets=args.kid_subsets,
+                          kid_subset_size=args.kid_subset_size, inception_size=args.inception_size,
+                          weights_path=args.weights_path, weights_sha256=args.weights_sha256,
+                          data_dir=args.data_dir, cache_dir=args.cache_dir)
+    paths = save_table4(table, args.out)
+    print(f"# Per-class FID, {table.extractor}, {table.settings['n_per_class']} images per class")
+    print(table.fid.to_markdown(index=False))
+    for note in table.notes:
+        print(f"note: {note}")
+    print(f"done in {table.settings['seconds']:.0f} s: {', '.join(str(p) for p in paths.values())}", flush=True)
+    return 0
