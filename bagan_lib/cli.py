@@ -3,11 +3,12 @@
 Commands
 --------
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
-``train``         train one model (BAGAN, cDRAGAN, BAGAN-GP v1-v3) with checkpoints; ``--resume``.
+``train``         train one model (any in ``bagan_lib.models.recipes.RECIPES``) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
                   ``--versus-reference`` against the reference design's step.
 ``evaluate``      per-class FID and KID of trained runs: the BAGAN-GP paper's Table 4 (CSV, Markdown, JSON, figure).
 ``data summary``  one row per class with its count in each split after a protocol.
+``augmentation combine`` notebook 09's runs of several seeds in one table.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
@@ -19,8 +20,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bagan_lib.errors import KitError
+from bagan_lib.notebook_setup import start
+
+# Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
+# and input errors stay fast.
 
 DATA_DIR_HELP = "folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)"
 
@@ -41,11 +47,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from pathlib import Path
-
-    from bagan_lib.notebook_setup import start
+    from bagan_lib.training.config import TrainConfig
     from bagan_lib.training.run_folder import RunFolder
-    from bagan_lib.training.run import TrainConfig, train_model
 
     options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
     config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
@@ -61,6 +64,8 @@ def _cmd_train(args) -> int:
     config.check()
     RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
     start(args.profile, seed=args.seed)
+    from bagan_lib.training.run import train_model  # imports TensorFlow: after start()
+
     result = train_model(config)
     print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "
           f"checkpoints/ and figures in {result.out_dir}", flush=True)
@@ -171,8 +176,7 @@ def _add_protocol_options(parser) -> None:
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:
-    from bagan_lib.models.pretraining import STRATEGIES
-    from bagan_lib.models.recipes import MODEL_NAMES
+    from bagan_lib.models.recipes import MODEL_NAMES, STRATEGIES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
     train.add_argument("--model", required=True, choices=MODEL_NAMES)
@@ -204,7 +208,7 @@ def _add_train_parser(commands, profiles, protocols) -> None:
 
 
 def _add_bench_parser(commands, profiles) -> None:
-    from bagan_lib.perf.bench import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
+    from bagan_lib.perf.sizes import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
     from bagan_lib.models.recipes import MODEL_NAMES
 
     bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
@@ -259,16 +263,59 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.set_defaults(func=_cmd_evaluate)
 
 
-def _cmd_evaluate(args) -> int:
-    from bagan_lib.experiments.table4 import run_command
+def _check_evaluate(args) -> None:
+    """The ``evaluate`` options checked before TensorFlow is imported (KitError: one line, exit 2)."""
+    if not args.runs:
+        raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
+    for run_dir in args.runs:
+        if not (Path(run_dir) / "config.json").is_file():
+            raise KitError(f"{run_dir} is not a run folder (no config.json).",
+                           "pass the --out folders of `python -m bagan_lib train` runs.")
+    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+    if args.bootstrap < 0:
+        raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
-    return run_command(args)
+
+def _cmd_evaluate(args) -> int:
+    """Table 4 of ``--runs`` into ``--out``, the FID table on stdout (or ``--merge`` saved evaluations)."""
+    if args.merge:
+        from bagan_lib.experiments.table4 import merge_tables, save_table4
+
+        table = merge_tables(args.merge)
+        paths = save_table4(table, args.out)
+        print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
+        print(table.fid.to_markdown(index=False))
+        print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
+        return 0
+    _check_evaluate(args)
+    start(None, seed=args.extractor_seed, verbose=False)
+    from bagan_lib.experiments.table4 import evaluate_runs, save_table4
+
+    table = evaluate_runs(args.runs, extractor=args.extractor, n_per_class=args.n_per_class,
+                          extractor_seed=args.extractor_seed, bootstrap=args.bootstrap, kid_subsets=args.kid_subsets,
+                          kid_subset_size=args.kid_subset_size, inception_size=args.inception_size,
+                          weights_path=args.weights_path, weights_sha256=args.weights_sha256,
+                          data_dir=args.data_dir, cache_dir=args.cache_dir)
+    paths = save_table4(table, args.out)
+    print(f"# Per-class FID, {table.extractor}, {table.settings['n_per_class']} images per class")
+    print(table.fid.to_markdown(index=False))
+    for note in table.notes:
+        print(f"note: {note}")
+    print(f"done in {table.settings['seconds']:.0f} s: {', '.join(str(p) for p in paths.values())}", flush=True)
+    return 0
 
 
 def _cmd_bench(args) -> int:
-    from bagan_lib.perf.bench import run_command
+    from bagan_lib.perf.command import run_command
 
-    return run_command(args)
+    return run_command(models=args.models, profiles=args.profiles, xla=args.xla, repeats=args.repeats,
+                       image_size=args.image_size, batch_size=args.batch_size, width=args.width,
+                       channels=args.channels, versus_reference=args.versus_reference, ops=args.ops,
+                       pairs=args.pairs, reference_onednn=args.reference_onednn, json_path=args.json,
+                       out=args.out)
 
 
 def main(argv: list[str] | None = None) -> int:

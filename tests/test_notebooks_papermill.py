@@ -12,6 +12,8 @@ import pytest
 
 from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, list_notebooks
 
+pytestmark = pytest.mark.slow  # long end to end: `pytest -m "not slow"` skips it while developing
+
 # Outputs each notebook must write at the smoke profile: (figures, tables), by file stem.
 EXPECTED = {
     "00_setup_and_data": ({"table2_cifar10_D", "synthetic_cells_grid", "capgan_rates"},

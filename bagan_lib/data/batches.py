@@ -11,6 +11,7 @@ input (prefetching).
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
 from bagan_lib.errors import KitError
 
@@ -44,7 +45,6 @@ def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed:
     epoch is a fresh permutation; the last ``n - steps_per_epoch * batch_size``
     images of each permutation are left out of that epoch.
     """
-    import tensorflow as tf
 
     n = len(labels)
     if steps_per_epoch * batch_size > n:

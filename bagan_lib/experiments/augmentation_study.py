@@ -16,11 +16,19 @@ The protocol (the WGAN paper's Tables 1-2, the augmentation paper's CNN):
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from bagan_lib.data.imbalance import stratified_split
+from bagan_lib.data.preprocess import prepare_images
 from bagan_lib.errors import KitError
+from bagan_lib.runtime.outputs import save_table
+
+# Lazy imports in this module: `augmentation combine` (the command line) needs only pandas; training code is
+# imported when a study trains.
 
 
 class StudyBudget(NamedTuple):
@@ -52,7 +60,6 @@ def generator_epochs(profile, epochs: int | None = None) -> int | None:
 
 def test_images(data, profile, *, seed: int = 0):
     """The dataset's official test split at the run's image size, capped per class: ``(x, y)``."""
-    from bagan_lib.data.preprocess import prepare_images
     from bagan_lib.data.batches import cap_per_class
 
     split = data.split
@@ -65,9 +72,6 @@ def validation_images(data, *, seed: int = 0):
 
     Returns ``(x_train, y_train, x_val, y_val)``; the training part excludes the validation images.
     """
-    from bagan_lib.data.preprocess import prepare_images
-    from bagan_lib.data.imbalance import stratified_split
-
     split = data.split
     if len(split.y_val):
         return data.x, data.y, prepare_images(split.x_val, data.image_size), np.asarray(split.y_val, np.int32)
@@ -82,10 +86,9 @@ def balanced_images(config, profile, n_per_class: int):
     that is imbalanced by itself (``synthetic_cells``: its Table 3 counts), which has
     no balanced original; the study then leaves the row out and says so.
     """
-    import dataclasses
-
     from bagan_lib.data.batches import cap_per_class
-    from bagan_lib.training.run import DEFAULT_PROTOCOLS, load_training_data
+    from bagan_lib.training.config import DEFAULT_PROTOCOLS
+    from bagan_lib.training.run_data import load_training_data
 
     protocol = config.protocol or DEFAULT_PROTOCOLS.get(config.dataset, "none")
     if protocol != "bagan_gp_paper":
@@ -259,12 +262,9 @@ def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
     Markdown) to ``out_dir``. Refuses folders of different datasets or protocols,
     and a seed that appears twice.
     """
-    from pathlib import Path
-
     import pandas as pd
 
     from bagan_lib.experiments.downstream_classifiers import summarize_seeds
-    from bagan_lib.runtime.outputs import save_table
 
     rows, only, counts = [], [], None
     for folder in map(Path, run_dirs):

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
+from keras import layers
 
 from bagan_lib.errors import KitError
+from bagan_lib.gan.sampling import generate_for_labels
 
 MODES = ("imbalanced", "transforms", "generated", "balanced")
 
@@ -63,9 +66,6 @@ def top_up_counts(y, n_classes: int, target: int | None = None) -> np.ndarray:
 
 def transform_layers(*, flip: bool, seed: int = 0):
     """Rotation (+-18 degrees), translation (+-10 %), zoom (+-10 %), and a horizontal flip if ``flip``."""
-    import keras
-    from keras import layers
-
     fill = dict(fill_mode="constant", fill_value=-1.0)
     parts = [layers.RandomRotation(0.05, seed=seed, **fill), layers.RandomTranslation(0.1, 0.1, seed=seed + 1, **fill),
              layers.RandomZoom(0.1, seed=seed + 2, **fill)]
@@ -96,8 +96,6 @@ def transformed_copies(x, y, counts, *, flip: bool, seed: int = 0, batch_size: i
 
 def generated_top_up(generator, counts, *, seed: int = 0, batch_size: int = 256):
     """``counts[c]`` images of class ``c`` from ``generator`` (a trainer or a ``labels -> images`` function)."""
-    from bagan_lib.metrics.scoring_classifier import generate_for_labels
-
     labels = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
     if len(labels) == 0:
         return np.zeros((0,), np.float32), labels

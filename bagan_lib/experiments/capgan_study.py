@@ -13,19 +13,22 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+import keras
 import numpy as np
+import pandas as pd
 
 from bagan_lib.errors import KitError
+from bagan_lib.experiments.latent_analysis import encode, separation_score, tsne_2d
+from bagan_lib.metrics.scoring_classifier import quality_table
+from bagan_lib.models.builders import build_pretraining_network
+from bagan_lib.models.pretraining import check_strategy, pretrain_cvae
+from bagan_lib.training.run import train_model
 
 
 def compare_strategies(data, profile, strategies, *, seed: int = 0, say=print) -> dict:
     """``strategy -> (cvae, PretrainingReport)``, each pre-trained from the same initial weights on ``data``."""
-    import keras
-
-    from bagan_lib.models.builders import build_pretraining_network
-    from bagan_lib.models.pretraining import check_strategy, pretrain_cvae
-
     def build():
         return build_pretraining_network("capgan", image_size=data.image_size, channels=data.channels,
                                          n_classes=data.n_classes, latent_dim=profile.latent_dim,
@@ -46,8 +49,6 @@ def compare_strategies(data, profile, strategies, *, seed: int = 0, say=print) -
 
 def latent_maps(cvaes: dict, images, labels, *, seed: int = 0) -> tuple[dict, dict]:
     """(t-SNE maps, silhouettes) of the posterior means of the same ``images`` under every CVAE."""
-    from bagan_lib.experiments.latent_analysis import encode, separation_score, tsne_2d
-
     maps, scores = {}, {}
     for name, model in cvaes.items():
         mu = encode(model, images)
@@ -57,8 +58,6 @@ def latent_maps(cvaes: dict, images, labels, *, seed: int = 0) -> tuple[dict, di
 
 def strategy_table(results: dict, quality, scores: dict, minority) -> "object":
     """One row per strategy: training images seen, final objective, latent silhouette, minority accuracy."""
-    import pandas as pd
-
     rows = []
     for strategy, (_, report) in results.items():
         rows.append({"strategy": strategy, "images (first phase / member)": int(sum(report.phases[0]["counts"])),
@@ -80,10 +79,6 @@ def train_by_rate(base, models, rates, *, majority: int = 0, out_dir, verbose: b
     ``base`` is a :class:`~bagan_lib.training.run.TrainConfig` (dataset, profile, seed,
     epochs; ``resume=True`` reuses finished runs); runs go to ``out_dir/<model>_rate<r>``.
     """
-    from pathlib import Path
-
-    from bagan_lib.training.run import train_model
-
     if not rates:
         raise KitError("No imbalance rate given.", "pass rates such as [10, 100].")
     runs = {}
@@ -98,8 +93,6 @@ def train_by_rate(base, models, rates, *, majority: int = 0, out_dir, verbose: b
 
 def quality_by_rate(reference, runs: dict, *, n_per_class: int, seed: int = 0) -> dict:
     """``rate -> quality table`` (:func:`bagan_lib.metrics.scoring_classifier.quality_table`) of every model trained at that rate."""
-    from bagan_lib.metrics.scoring_classifier import quality_table
-
     tables = {}
     for rate in sorted({r for _, r in runs}):
         at_rate = {m: run for (m, r), run in runs.items() if r == rate}
@@ -112,8 +105,6 @@ def quality_by_rate(reference, runs: dict, *, n_per_class: int, seed: int = 0) -
 
 def minority_summary(tables: dict, models, *, majority: int = 0):
     """One row per rate: each model's mean classifier accuracy over the minority classes (and the majority's)."""
-    import pandas as pd
-
     rows = []
     for rate, table in tables.items():
         minority = minority_classes(table["train images"], majority)

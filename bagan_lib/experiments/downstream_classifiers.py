@@ -15,16 +15,20 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+import pandas as pd
+from keras import layers
+from sklearn import metrics
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from bagan_lib.errors import KitError
 
 
 def build_cnn(image_size: int, channels: int, n_classes: int, *, width: float = 1.0):
     """The augmentation paper's CNN: image in [-1, 1] -> class logits."""
-    import keras
-    from keras import layers
-
     image = keras.Input((image_size, image_size, channels), name="image")
     h = image
     for i, filters in enumerate((32, 64, 128)):
@@ -44,7 +48,6 @@ def train_cnn(x, y, x_val, y_val, *, n_classes: int, epochs: int = 30, batch_siz
     Returns ``(model, history dict)``. The validation set must come from the
     training distribution's real images, never from the test set.
     """
-    import keras
 
     if len(x_val) == 0:
         raise KitError("Early stopping needs validation images.", "pass a held-out part of the real training images.")
@@ -61,8 +64,6 @@ def train_cnn(x, y, x_val, y_val, *, n_classes: int, epochs: int = 30, batch_siz
 
 def cnn_features(model, images, batch_size: int = 256) -> np.ndarray:
     """The CNN's penultimate ``features`` layer on ``images``."""
-    import keras
-
     extractor = keras.Model(model.inputs[0], model.get_layer("features").output)
     return np.concatenate([np.asarray(extractor(images[i:i + batch_size], training=False))
                            for i in range(0, len(images), batch_size)])
@@ -72,10 +73,6 @@ class CnnSvm:
     """An RBF SVM on a trained CNN's penultimate features (the WGAN paper's hybrid)."""
 
     def __init__(self, cnn, *, C: float = 1.0, gamma="scale"):
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-        from sklearn.svm import SVC
-
         self.cnn = cnn
         self.svm = make_pipeline(StandardScaler(), SVC(kernel="rbf", C=C, gamma=gamma))
 
@@ -95,8 +92,6 @@ def classification_metrics(y_true, scores, *, n_classes: int, top_k: int = 2) ->
 
     ``scores``: (n, n_classes) logits or decision values (the predicted class is their argmax).
     """
-    from sklearn import metrics
-
     y_true, scores = np.asarray(y_true), np.asarray(scores)
     if scores.shape != (len(y_true), n_classes):
         raise KitError(f"scores have shape {scores.shape}; need ({len(y_true)}, {n_classes}).",
@@ -115,8 +110,6 @@ def classification_metrics(y_true, scores, *, n_classes: int, top_k: int = 2) ->
 
 def summarize_seeds(rows: list, *, by: str = "training set"):
     """Mean and standard deviation over seeds of every metric, one row per ``by`` value (``"0.812 ± 0.004"``)."""
-    import pandas as pd
-
     frame = pd.DataFrame(rows)
     metrics = [c for c in frame.columns if c not in (by, "seed", "classifier")]
     keys = [k for k in (by, "classifier") if k in frame.columns]

@@ -15,13 +15,22 @@ stores its runs with :func:`cached_sweep` and shows them with :func:`slider`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ipywidgets
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
+from bagan_lib.gan.penalties import gradient_penalty
 from bagan_lib.runtime.sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
+from bagan_lib.figures.sliders import figure_output, interactive_figure, show_interactive
+from bagan_lib.training.run import train_model
+from bagan_lib.gan.sampling import one_per_class, sample_grid
 
 LAMBDAS = {"smoke": (0.0, 10.0), "teach": (0.0, 1.0, 10.0, 100.0), "paper": (0.0, 0.1, 1.0, 10.0, 100.0)}
 
@@ -38,8 +47,6 @@ class ImageSweep:
     from_cache: bool = False
 
     def table(self):
-        import pandas as pd
-
         return pd.DataFrame([{self.param: v, **self.scores[v]} for v in self.values])
 
     def describe(self) -> str:
@@ -79,15 +86,11 @@ def cached_sweep(name: str, config: dict, cache_dir, param: str, values, run_one
 def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, cache_dir=None,
                  verbose: bool = True) -> ImageSweep:
     """Short BAGAN-GP v3 runs, one per lambda, all from the autoencoder saved at ``autoencoder_path``."""
-    import dataclasses
 
-    import keras
 
-    from bagan_lib.training.sample_grid import one_per_class, sample_grid
-    from bagan_lib.gan.penalties import gradient_penalty
-    from bagan_lib.training.run import train_model
 
-    config = {"code": code_fingerprint(("experiments.image_sweeps", "gan.trainer", "training.run", "models.builders", "gan.penalties", "gan.losses")),
+    config = {"code": code_fingerprint(("experiments.image_sweeps", "gan.trainer", "training.run", "training.config",
+                                        "models.builders", "gan.penalties", "gan.losses")),
               "keras": keras.__version__, "lambdas": list(lambdas), "epochs": epochs,
               "base": {k: v for k, v in base_config.as_dict().items() if k not in ("out_dir", "resume")},
               "data": cache_key({"y": data.y.tolist(), "x": float(np.asarray(data.x[::97]).sum())})}
@@ -118,8 +121,6 @@ def lambda_sweep(base_config, data, lambdas, *, autoencoder_path, epochs: int, c
 
 def plot_lambda_entry(sweep: ImageSweep, value, class_names, *, title: str):
     """Slider figure of notebook 06: the Eq. 16 grid at ``value`` and the gradient norms at the interpolates."""
-    import matplotlib.pyplot as plt
-
     entry = sweep.arrays[value]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
     grid = entry["grid"]
@@ -145,11 +146,6 @@ def plot_lambda_entry(sweep: ImageSweep, value, class_names, *, title: str):
 
 def slider(sweep: ImageSweep, draw_figure, value=None):
     """A slider over a sweep's values that redraws ``draw_figure(value)``; displayed, summary returned."""
-    import ipywidgets
-    import matplotlib.pyplot as plt
-
-    from bagan_lib.toy.sweeps import figure_output, interactive_figure, show_interactive
-
     start = value if value in sweep.scores else sweep.values[0]
     control = ipywidgets.SelectionSlider(options=[(f"{v:g}", v) for v in sweep.values], value=start,
                                          description=sweep.param, continuous_update=False,

@@ -28,6 +28,9 @@ supervised autoencoder with a label embedding (Fig. 3) separates them.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.manifold import TSNE
+from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from bagan_lib.errors import KitError
 
@@ -93,8 +96,6 @@ def tsne_2d(latents, *, seed: int = 0, perplexity: float = 30.0, max_iter: int =
     Runs on one thread: next to TensorFlow's thread pools, OpenMP threads only
     wait for each other on a 2-core machine (measured 2-3x slower).
     """
-    from sklearn.manifold import TSNE
-    from threadpoolctl import threadpool_limits
 
     latents = np.asarray(latents, "float64")
     if latents.ndim != 2 or not 4 <= len(latents) <= max_points:
@@ -118,8 +119,6 @@ def _check_labelled(latents, labels) -> tuple[np.ndarray, np.ndarray]:
 
 def separation_score(latents, labels) -> float:
     """Silhouette score of the class labels in the full latent space, euclidean (see the module docstring)."""
-    from sklearn.metrics import silhouette_score
-
     latents, labels = _check_labelled(latents, labels)
     return float(silhouette_score(latents, labels, metric="euclidean"))
 

@@ -27,10 +27,16 @@ from __future__ import annotations
 import hashlib
 import time
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
 
+from bagan_lib.data.imbalance import stratified_split
+from bagan_lib.data.preprocess import to_uint8
 from bagan_lib.errors import KitError
 from bagan_lib.experiments.image_sweeps import ImageSweep, cached_sweep, slider
+from bagan_lib.experiments.latent_analysis import dispersion, encode, separation_score, subsample
+from bagan_lib.models.builders import build_autoencoder
 from bagan_lib.runtime.sweep_cache import code_fingerprint
 
 LATENT_DIMS = {"smoke": (4, 16), "teach": (2, 8, 32, 128), "paper": (2, 4, 8, 16, 32, 64, 128, 256)}
@@ -60,16 +66,15 @@ def _data_digest(data) -> str:
 
 def sweep_config(data, dims, *, profile, seed: int, epochs: int, batch_size: int, examples_per_class: int) -> dict:
     """Everything that determines the sweep (the cache key hashes it)."""
-    import keras
-
     dims = tuple(dims)
     if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims) or len(set(dims)) != len(dims):
         raise KitError(f"Latent sizes {dims!r}: need distinct positive whole numbers.", "pass e.g. (2, 8, 32, 128).")
     if min(epochs, batch_size, examples_per_class) < 1:
         raise KitError(f"epochs={epochs}, batch_size={batch_size}, examples_per_class={examples_per_class}: "
                        "each must be at least 1.", "pass e.g. epochs=6, batch_size=32, examples_per_class=2.")
-    return {"code": code_fingerprint(("experiments.latent_sweep", "experiments.image_sweeps", "runtime.sweep_cache", "models.autoencoder", "models.networks",
-                                      "models.builders", "experiments.latent_analysis")),
+    return {"code": code_fingerprint(("experiments.latent_sweep", "experiments.image_sweeps", "runtime.sweep_cache",
+                                      "models.autoencoder", "models.networks", "models.builders",
+                                      "experiments.latent_analysis")),
             "keras": keras.__version__, "dims": [int(d) for d in dims], "seed": int(seed), "epochs": int(epochs),
             "width": profile.width, "batch": int(batch_size), "examples": int(examples_per_class),
             "held_out": HELD_OUT, "shape": list(np.shape(data.x)), "data": _data_digest(data)}
@@ -77,8 +82,6 @@ def sweep_config(data, dims, *, profile, seed: int, epochs: int, batch_size: int
 
 def held_out_split(y, n_classes: int, *, seed: int, examples_per_class: int):
     """(train indices, held-out indices, the held-out examples shown per class): stratified, seeded."""
-    from bagan_lib.data.imbalance import stratified_split
-
     train, val = stratified_split(y, val_fraction=HELD_OUT, seed=seed)
     y_val = np.asarray(y)[val]
     examples = []
@@ -92,8 +95,6 @@ def held_out_split(y, n_classes: int, *, seed: int, examples_per_class: int):
 
 def evaluate(autoencoder, x_val, y_val, examples, *, seed: int = 0, batch_size: int = 256):
     """(scores, arrays) of a trained supervised autoencoder on held-out images (see the module docstring)."""
-    from bagan_lib.experiments.latent_analysis import dispersion, encode, separation_score, subsample
-
     recon = np.concatenate([np.asarray(autoencoder([x_val[i:i + batch_size], y_val[i:i + batch_size]],
                                                    training=True))
                             for i in range(0, len(y_val), batch_size)])
@@ -115,9 +116,7 @@ def latent_dim_sweep(data, dims, *, profile, seed: int = 0, epochs: int | None =
     ``arrays[d]`` the ``originals`` and ``reconstructions``, each shaped
     ``(n_classes, examples_per_class, h, w, c)``; ``table()`` is one row per size.
     """
-    import keras
 
-    from bagan_lib.models.builders import build_autoencoder
 
     default_epochs, default_batch = BUDGETS.get(profile.name, BUDGETS["teach"])
     epochs, batch_size = epochs or default_epochs, batch_size or default_batch
@@ -143,10 +142,6 @@ def latent_dim_sweep(data, dims, *, profile, seed: int = 0, epochs: int | None =
 def plot_latent_dim_entry(sweep: ImageSweep, value, class_names, *, title: str):
     """The slider's figure: held-out images and their reconstructions at latent size ``value`` (one column per
     class), above the three curves against the latent size with ``value`` marked."""
-    import matplotlib.pyplot as plt
-
-    from bagan_lib.data.preprocess import to_uint8
-
     if value not in sweep.arrays:
         raise KitError(f"latent_dim = {value!r} was not precomputed.", f"pick one of {list(sweep.values)}.")
     entry, n = sweep.arrays[value], len(class_names)

@@ -31,10 +31,12 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+from scipy.special import gammaln
 
 from bagan_lib.errors import KitError
 from bagan_lib.metrics.blas_threads import blas_threads_for
-from bagan_lib.metrics.features import Features, paired_features
+from bagan_lib.metrics.features import Features, as_features, paired_features
 from bagan_lib.metrics.frechet import fid
 from bagan_lib.metrics.kid import kid
 
@@ -45,8 +47,6 @@ SIZES = (10, 27, 50, 73, 128, 256, 512, 1024)
 
 def c4(n) -> np.ndarray:
     """E[s] / sigma for the sample standard deviation s (ddof 1) of n normal draws (n >= 2)."""
-    from scipy.special import gammaln
-
     n = np.asarray(n, dtype=np.float64)
     if np.any(n < 2):
         raise KitError(f"c4 needs n >= 2 draws; got {n}.", "pass sample sizes of 2 or more.")
@@ -62,8 +62,6 @@ def expected_fid_1d(n_a, n_b, variance: float = 1.0) -> np.ndarray:
 
 def split_in_two(features, seed: int = 0) -> tuple[Features, Features]:
     """Two disjoint random halves of one feature set (the larger half first), for a same-distribution study."""
-    from bagan_lib.metrics.features import as_features
-
     features = as_features(features, min_rows=4)
     order = np.random.default_rng(seed).permutation(len(features))
     half = (len(features) + 1) // 2
@@ -112,7 +110,6 @@ def sample_size_study(pool, reference, sizes=SIZES, *, repeats: int = 20, n_refe
     pool overlap, so their spread understates the spread of independent samples.
     Both sets must come from one extractor (the result carries its name).
     """
-    import pandas as pd
 
     pool, reference, name = paired_features(pool, reference, extractor)
     sizes = sorted({int(n) for n in sizes})

@@ -22,10 +22,23 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
+from bagan_lib.data.batches import cap_per_class
 from bagan_lib.errors import KitError
+from bagan_lib.figures.table4 import plot_table4
+from bagan_lib.metrics.extractors import get_extractor, inception_weights_file
+from bagan_lib.metrics.per_class import evaluate_generator, held_out_images, per_class_scores
+from bagan_lib.models.builders import build_pretraining_network
+from bagan_lib.runtime.checkpoints import model_state, restore_state
+from bagan_lib.runtime.outputs import atomic_write_text, save_figure, save_table
+from bagan_lib.training.config import TrainConfig
+from bagan_lib.training.run import load_run
+from bagan_lib.training.run_data import load_training_data
 
 AE_ROW, REAL_ROW = "autoencoder reconstructions", "real training images"
 MODEL_ROWS = {"bagan": "BAGAN", "cdragan": "cDRAGAN", "bagan_gp_v1": "BAGAN-GP v1", "bagan_gp_v2": "BAGAN-GP v2",
@@ -55,10 +68,6 @@ def _split_key(config, profile) -> str:
 
 def load_runs(run_dirs, *, verbose: bool = False) -> list:
     """Every run folder read back (:func:`bagan_lib.training.run.load_run`), loading each distinct data split once."""
-    from pathlib import Path
-
-    from bagan_lib.training.run import TrainConfig, load_run, load_training_data
-
     loaded, data_by_key = [], {}
     for run_dir in run_dirs:
         config_file = Path(run_dir) / "config.json"
@@ -90,8 +99,6 @@ def _check_same_data(runs) -> None:
 
 
 def _capped_per_class(x, y, n: int, seed: int):
-    from bagan_lib.data.batches import cap_per_class
-
     keep = cap_per_class(y, n, seed=seed)
     return x[keep], np.asarray(y)[keep]
 
@@ -104,9 +111,6 @@ def pretrained_autoencoder(run):
     restored the GAN state, it decodes with the generator's weights. The lower
     baseline is the pre-trained autoencoder.
     """
-    from bagan_lib.runtime.checkpoints import model_state, restore_state
-    from bagan_lib.models.builders import build_pretraining_network
-
     ae = build_pretraining_network(run.config.model, image_size=run.data.image_size, channels=run.data.channels,
                                    n_classes=run.data.n_classes, latent_dim=run.profile.latent_dim,
                                    width=run.profile.width)
@@ -143,10 +147,7 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     autoencoder of that seed's BAGAN-GP v3 run (else v2, v1, BAGAN), the real
     training images capped at ``n_per_class`` per class.
     """
-    import pandas as pd
 
-    from bagan_lib.metrics.extractors import get_extractor, inception_weights_file
-    from bagan_lib.metrics.per_class import evaluate_generator, held_out_images, per_class_scores
 
     say = print if verbose else (lambda *a, **k: None)
     if not run_dirs:
@@ -224,9 +225,6 @@ def merge_tables(folders) -> Table4:
     They must share the extractor (the same key), the dataset and protocol, and
     the scoring settings; a cell (row, seed, class) may come from one of them only.
     """
-    import pandas as pd
-    from pathlib import Path
-
     payloads = []
     for folder in folders:
         path = Path(folder) / "table4.json"
@@ -276,8 +274,6 @@ def paper_orderings(scores, metric: str = "KID"):
     Lower is better for FID and KID. "CAPGAN at least as good as BAGAN-GP" is read
     as CAPGAN's minority mean at most v3's. Pairs whose rows are missing are left out.
     """
-    import pandas as pd
-
     means = minority_means(scores, metric)
     rows = []
     for better, worse in PAPER_ORDERINGS:
@@ -298,6 +294,12 @@ def _span(values) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
+def row_order(scores) -> list:
+    """The rows present in ``scores``: the paper's first (:data:`ROW_ORDER`), then any others by name."""
+    present = set(scores["row"])
+    return [r for r in ROW_ORDER if r in present] + sorted(present - set(ROW_ORDER))
+
+
 def layout(scores, metric: str):
     """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
 
@@ -305,9 +307,7 @@ def layout(scores, metric: str):
     its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
     three significant digits, since the scale depends on the extractor.
     """
-    import pandas as pd
-
-    order = [r for r in ROW_ORDER if r in set(scores["row"])] + sorted(set(scores["row"]) - set(ROW_ORDER))
+    order = row_order(scores)
     columns = {}
     for c, cls in scores.groupby("class", sort=True):
         header = f"{cls['name'].iloc[0]} (train {_span(cls['n_train'])}, real {_span(cls['n_real'])})"
@@ -333,15 +333,7 @@ def save_table4(table: Table4, out_dir) -> dict:
     """``table4_fid``/``table4_kid`` (CSV and Markdown), ``table4_scores`` (every cell, long form),
     ``table4_orderings`` (the papers' claims checked on the minority classes, :func:`paper_orderings`),
     ``table4.json`` and the grouped bar chart ``table4.png`` in ``out_dir``; returns the paths."""
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-
-    from bagan_lib.runtime.outputs import atomic_write_text, save_figure, save_table
-    from bagan_lib.figures.table4 import plot_table4
-
     out = Path(out_dir)
-    import pandas as pd
 
     paths = {"fid": save_table(table.fid, out, "table4_fid"), "kid": save_table(table.kid, out, "table4_kid"),
              "scores": save_table(table.scores, out, "table4_scores"),
@@ -351,52 +343,8 @@ def save_table4(table: Table4, out_dir) -> dict:
                "fid": table.fid.to_dict("records"), "kid": table.kid.to_dict("records"),
                "scores": json.loads(table.scores.to_json(orient="records"))}
     paths["json"] = atomic_write_text(out / "table4.json", json.dumps(payload, indent=2))
-    fig = plot_table4(table.scores, title=f"{table.settings['dataset']}: per-class FID and KID ({table.extractor})")
+    fig = plot_table4(table.scores, title=f"{table.settings['dataset']}: per-class FID and KID ({table.extractor})",
+                      rows=row_order(table.scores))
     paths["figure"] = save_figure(fig, out, "table4")
     plt.close(fig)
     return paths
-
-
-def check_command(args) -> None:
-    """The ``evaluate`` options checked before TensorFlow is imported (KitError: one line, exit 2)."""
-    from pathlib import Path
-
-    if not args.runs:
-        raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
-    for run_dir in args.runs:
-        if not (Path(run_dir) / "config.json").is_file():
-            raise KitError(f"{run_dir} is not a run folder (no config.json).",
-                           "pass the --out folders of `python -m bagan_lib train` runs.")
-    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
-    if args.bootstrap < 0:
-        raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
-
-
-def run_command(args) -> int:
-    """``python -m bagan_lib evaluate``: Table 4 of ``--runs`` into ``--out``, the FID table on stdout."""
-    from bagan_lib import notebook_setup
-
-    if args.merge:
-        table = merge_tables(args.merge)
-        paths = save_table4(table, args.out)
-        print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
-        print(table.fid.to_markdown(index=False))
-        print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
-        return 0
-    check_command(args)
-    notebook_setup.start(None, seed=args.extractor_seed, verbose=False)
-    table = evaluate_runs(args.runs, extractor=args.extractor, n_per_class=args.n_per_class,
-                          extractor_seed=args.extractor_seed, bootstrap=args.bootstrap, kid_subsets=args.kid_subsets,
-                          kid_subset_size=args.kid_subset_size, inception_size=args.inception_size,
-                          weights_path=args.weights_path, weights_sha256=args.weights_sha256,
-                          data_dir=args.data_dir, cache_dir=args.cache_dir)
-    paths = save_table4(table, args.out)
-    print(f"# Per-class FID, {table.extractor}, {table.settings['n_per_class']} images per class")
-    print(table.fid.to_markdown(index=False))
-    for note in table.notes:
-        print(f"note: {note}")
-    print(f"done in {table.settings['seconds']:.0f} s: {', '.join(str(p) for p in paths.values())}", flush=True)
-    return 0

@@ -20,11 +20,16 @@ import json
 from pathlib import Path
 
 from bagan_lib.errors import KitError
+from bagan_lib.models.recipes import get_recipe
+from bagan_lib.training.config import TrainConfig
+from bagan_lib.training.run import load_run, train_model
+from bagan_lib.training.run_data import load_training_data
 
 TABLE4_MODELS = ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3")  # the paper's row order
 NOTEBOOK_FOLDERS = {"bagan": "04_bagan/bagan_{dataset}", "cdragan": "06_bagan_gp/cdragan",
                     "bagan_gp_v1": "06_bagan_gp/bagan_gp_v1", "bagan_gp_v2": "06_bagan_gp/bagan_gp_v2",
                     "bagan_gp_v3": "06_bagan_gp/bagan_gp_v3"}
+AUTOENCODER_FROM = {"bagan_gp_v2": "bagan_gp_v1"}  # v2 starts from v1's autoencoder (the ablation of notebook 06)
 PRODUCING_NOTEBOOKS = tuple(sorted({folder.split("/")[0] for folder in NOTEBOOK_FOLDERS.values()}))  # 04, 06
 
 
@@ -75,7 +80,6 @@ def check_runs(dirs: dict, *, dataset: str, seed: int, profile: str, image_size:
 def load_notebook_runs(runs_dir, *, dataset: str, seed: int, profile: str, image_size: int,
                        models=TABLE4_MODELS) -> dict:
     """``model -> TrainingResult`` read back (:func:`bagan_lib.training.run.load_run`) from ``runs_dir``, checked."""
-    from bagan_lib.training.run import TrainConfig, load_run, load_training_data
 
     dirs = notebook_run_dirs(runs_dir, dataset, models)
     check_runs(dirs, dataset=dataset, seed=seed, profile=profile, image_size=image_size)
@@ -91,18 +95,16 @@ def train_table4_runs(base, out_dir, *, data=None, models=TABLE4_MODELS, verbose
     from v1's autoencoder, so the two differ only in the labels of the fakes
     and the wrong-label term.
     """
-    from bagan_lib.training.run import load_training_data, train_model
-
     out = Path(out_dir)
     base = dataclasses.replace(base, resume=True)
     data = data if data is not None else load_training_data(base, base.resolved_profile())
     runs = {}
-    order = sorted(models, key=lambda m: m == "bagan_gp_v2")  # v1 before v2, whose autoencoder it is
+    order = sorted(models, key=lambda m: m in AUTOENCODER_FROM)  # the autoencoders' owners first
     for model in order:
-        shared = None
-        if model == "bagan_gp_v2" and "bagan_gp_v1" in models:
-            shared = str(out / "bagan_gp_v1" / "checkpoints" / "autoencoder.npz")
+        owner = AUTOENCODER_FROM.get(model)
+        shared = str(out / owner / "checkpoints" / "autoencoder.npz") if owner in models else None
+        penalty = None if get_recipe(model).gp_lambda == 0 else base.gp_lambda  # no penalty weight for BAGAN
         config = dataclasses.replace(base, model=model, out_dir=str(out / model), autoencoder_path=shared,
-                                     gp_lambda=None if model == "bagan" else base.gp_lambda)
+                                     gp_lambda=penalty)
         runs[model] = train_model(config, data=data, verbose=verbose)
     return {m: runs[m] for m in models}

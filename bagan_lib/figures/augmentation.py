@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 
 def plot_minority_recall(table, *, title: str):
     """Grouped bars: one group per minority class, one bar per training set (``augmentation_study.minority_recall``)."""
-    import matplotlib.pyplot as plt
-
     classes, sets = list(table.columns), list(table.index)
     width = 0.8 / max(1, len(sets))
     fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(classes) * max(1, len(sets)) / 3 + 3), 3.8))

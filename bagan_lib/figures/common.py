@@ -4,12 +4,13 @@ titled and with labelled axes, so a notebook can show it and save it with
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+
+from bagan_lib.data.preprocess import to_uint8
 
 
 def _pyplot():
-    import matplotlib.pyplot as plt  # imported on first use: the library imports stay light
-
     return plt
 
 
@@ -66,7 +67,6 @@ def plot_images_by_class(x, y, class_names, *, per_class: int = 8, title: str, s
 def plot_reconstructions(rows: dict, labels, class_names, *, title: str):
     """Image rows (name -> images, all for the same ``labels``), one column per image, class names on top."""
     plt = _pyplot()
-    from bagan_lib.data.preprocess import to_uint8
 
     n = len(labels)
     fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.2 * len(rows) + 0.4), squeeze=False)

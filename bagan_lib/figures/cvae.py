@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 
 
 def _axes(size=(6.5, 3.6)):
-    import matplotlib.pyplot as plt
-
     return plt.subplots(figsize=size)
 
 
@@ -23,8 +23,6 @@ def _finish(fig, ax, *, xlabel: str, ylabel: str, title: str):
 
 def plot_noise_draws(draws: dict, *, mu: float, sigma: float, title: str):
     """Histograms of z = mu + sigma * eps per noise (``cvae.noise_draw_comparison``) over the N(mu, sigma^2) density."""
-    from scipy import stats
-
     fig, ax = _axes()
     grid = np.linspace(mu - 4 * sigma, mu + 4 * sigma, 300)
     for name, z in draws.items():

@@ -8,7 +8,9 @@ which stays distinguishable with the common colour-vision deficiencies.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Ellipse
 
 from bagan_lib.errors import KitError
 
@@ -38,8 +40,6 @@ def plot_latent_maps(maps: dict, labels, class_names, *, scores: dict | None = N
 
     ``scores`` (name -> silhouette) go into the panel titles.
     """
-    import matplotlib.pyplot as plt
-
     labels = np.asarray(labels)
     for name, points in maps.items():
         if np.shape(points) != (len(labels), 2):
@@ -57,8 +57,6 @@ def plot_latent_maps(maps: dict, labels, class_names, *, scores: dict | None = N
 
 
 def _ellipse(ax, mean, cov, n_sigma, color, **kwargs):
-    from matplotlib.patches import Ellipse
-
     values, vectors = np.linalg.eigh(cov)
     angle = np.degrees(np.arctan2(vectors[1, -1], vectors[0, -1]))
     width, height = 2 * n_sigma * np.sqrt(np.maximum(values[::-1], 0))
@@ -84,7 +82,6 @@ def plot_class_gaussians_2d(means, covariances, class_names, *, title: str, samp
     ``P^T mu`` and covariance ``P^T S P``, so the ellipses are exact for the
     plane. Optional ``samples`` (latents with ``sample_labels``) are drawn as dots.
     """
-    import matplotlib.pyplot as plt
 
     means, covs = np.asarray(means, "float64"), np.asarray(covariances, "float64")
     basis = means_projection(means) if projection is None else np.asarray(projection, "float64")
@@ -114,8 +111,6 @@ def plot_class_gaussians_2d(means, covariances, class_names, *, title: str, samp
 
 def plot_overlap_matrix(matrix, class_names, *, title: str):
     """The Bhattacharyya coefficients between class Gaussians, annotated (1 on the diagonal)."""
-    import matplotlib.pyplot as plt
-
     matrix = np.asarray(matrix)
     n = len(class_names)
     fig, ax = plt.subplots(figsize=(1.6 + 0.7 * n, 1.0 + 0.6 * n))

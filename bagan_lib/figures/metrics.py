@@ -8,6 +8,7 @@ Colours: real images blue, generated orange (Okabe-Ito, as in
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from bagan_lib.errors import KitError
@@ -20,8 +21,6 @@ def plot_sample_size(study, *, title: str, highlight: tuple | None = (27, 73), h
     """FID (top) and KID (bottom) of every draw of a :class:`~bagan_lib.experiments.sample_size.SampleSizeStudy`
     against n_real (log scale): the draws as dots, their mean with a band of one standard deviation, the true
     value 0 as a line, the feature dimension as a dotted line, and ``highlight`` (an n_real range) shaded."""
-    import matplotlib.pyplot as plt
-
     draws, summary = study.draws, study.summary()
     n = summary["n_real"].to_numpy()
     fig, axes = plt.subplots(2, 1, figsize=(10, 6.8), sharex=True)
@@ -58,8 +57,6 @@ def plot_feature_maps(maps: dict, class_names, *, title: str, scores=None):
     ``scores`` (optional, Table 4's long-form ``scores``: columns row, class, precision, recall) adds the
     class's precision and recall, measured in the full feature space, to each panel.
     """
-    import matplotlib.pyplot as plt
-
     if not maps:
         raise KitError("No maps to draw.", "pass name -> real_generated_map(...).")
     n_rows, n_cols = len(maps), len(class_names)

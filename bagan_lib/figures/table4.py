@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-from bagan_lib.experiments.table4 import ROW_ORDER
 
-
-def plot_table4(scores, *, title: str):
+def plot_table4(scores, *, title: str, rows):
     """Bars: the mean over seeds; error bars: the std over seeds, or for one seed FID's bootstrap interval and
-    KID's spread over subsets. Classes are labelled with their training and held-out real counts."""
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in ROW_ORDER if r in set(scores["row"])] + sorted(set(scores["row"]) - set(ROW_ORDER))
+    KID's spread over subsets. Classes are labelled with their training and held-out real counts.
+    ``rows``: the rows of ``scores`` in the order to draw them."""
     classes = sorted(set(scores["class"]))
     first = scores.drop_duplicates("class").set_index("class")
     x = np.arange(len(classes))

@@ -9,9 +9,11 @@ that a test should check.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-from bagan_lib.toy import theory_1d as gan_theory, gaussian_ring as toy2d
+from bagan_lib.toy import gaussian_ring as toy2d, theory_1d as gan_theory
 
 EXTENT = 3.0              # the ring has radius 2; the plots show [-3, 3]^2
 REAL_COLOR, FAKE_COLOR, HAT_COLOR, MODE_COLOR = "0.25", "tab:blue", "tab:orange", "tab:red"
@@ -19,8 +21,6 @@ ON_LANDSCAPE_COLOR = "magenta"   # generated points drawn over a (viridis) criti
 
 
 def _pyplot():
-    import matplotlib.pyplot as plt  # imported on first use: the library imports stay light
-
     return plt
 
 
@@ -304,7 +304,6 @@ def plot_critic_weights(critic, *, clip: float | None, title: str, ax=None):
     """Histogram of all critic weights; with weight clipping they pile up at +-c."""
     fig, ax = _new(ax, (5.4, 3.4))
     weights = np.concatenate([np.asarray(w).ravel() for w in critic.trainable_weights])
-    from matplotlib.ticker import MaxNLocator
 
     ax.hist(weights, bins=60, color="tab:gray")
     ax.xaxis.set_major_locator(MaxNLocator(5))

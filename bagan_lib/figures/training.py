@@ -7,6 +7,9 @@ BAGAN's B1; the generator's loss is Eq. 13, 15 or B2.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
 LOSS_GROUPS = (("critic", ("d_loss", "real", "fake", "wrong", "gp", "aux")), ("generator", ("g_loss",)))
 TERM_LABELS = {"d_loss": "critic total (terms + lambda x penalty)", "real": "real term", "fake": "fake term",
                "wrong": "wrong-label term", "gp": "gradient penalty (before lambda)",
@@ -15,9 +18,6 @@ TERM_LABELS = {"d_loss": "critic total (terms + lambda x penalty)", "real": "rea
 
 def plot_loss_curves(history: list[dict], *, title: str):
     """Critic terms (left) and generator loss (right) against the epoch; ``history`` is one dict per epoch."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
     epochs = [row["epoch"] for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (group, names) in zip(axes, LOSS_GROUPS):
@@ -37,8 +37,6 @@ def plot_loss_curves(history: list[dict], *, title: str):
 
 def compare_loss_curves(histories: dict[str, list[dict]], term: str, *, title: str):
     """One loss term of several runs (e.g. the ablation of notebook 06) against the epoch."""
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for label, history in histories.items():
         ax.plot([r["epoch"] for r in history], [r.get(term, float("nan")) for r in history], marker="o", ms=3,

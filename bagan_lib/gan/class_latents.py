@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from keras import ops
 
 from bagan_lib.errors import KitError
 
@@ -82,15 +84,11 @@ class ClassConditionalLatents:
     """A latent sampler for :class:`bagan_lib.gan.trainer.AdversarialTrainer`: ``z = mu_y + L_y eps``."""
 
     def __init__(self, gaussians: ClassGaussians):
-        from keras import ops
-
         self.gaussians = gaussians
         self.means = ops.convert_to_tensor(gaussians.means, dtype="float32")
         self.factors = ops.convert_to_tensor(gaussians.cholesky(), dtype="float32")
 
     def __call__(self, eps, labels):
-        from keras import ops
-
         if labels is None:
             raise KitError("The class-conditional latent sampler needs the labels of the fakes.",
                            "use it with a model that has classes (n_classes=...).")
@@ -114,8 +112,6 @@ def sampling_check(gaussians: ClassGaussians, class_names, *, n_per_class: int =
     Errors are relative: ``|mean_hat - mu| / sqrt(tr Sigma)`` and ``||Sigma_hat - Sigma||_F / ||Sigma||_F``;
     both shrink like ``1 / sqrt(n_per_class)``.
     """
-    import pandas as pd
-
     rows = []
     for c, name in enumerate(class_names):
         z = gaussians.sample(np.full(n_per_class, c), seed=seed + c)

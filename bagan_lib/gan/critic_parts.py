@@ -19,8 +19,8 @@ Two facts make the critic step cheaper without changing its mathematics:
   ``phi(x) . v_y`` instead of a (features x 512) matrix product.
 
 Both are exact rewrites (the critic has no batch normalisation); only the
-order of floating-point sums changes. ``tests/test_critic_parts.py`` checks
-scores and gradients against the plain model, and tests/test_reference_step.py
+order of floating-point sums changes. ``tests/gan/test_critic_parts.py`` checks
+scores and gradients against the plain model, and tests/perf/test_reference_step.py
 checks a whole training step against the reference design's three calls.
 """
 

@@ -58,7 +58,7 @@ batch normalisation (:func:`bagan_lib.models.networks.build_decoder`). The globa
 batch must split evenly over the replicas (a multiple of their number; the
 kit's input pipeline drops incomplete batches). One difference stays: BAGAN's
 ``ceil(B / n)`` fakes are counted per replica.
-tests/test_distributed.py checks a two-device run against a one-device run.
+tests/gan/test_distributed.py checks a two-device run against a one-device run.
 
 XLA (``jit_compile=True``, one device only) pays off on this kit's CPUs only
 without oneDNN: with TensorFlow's oneDNN kernels on (the kit's default) the
@@ -341,7 +341,7 @@ class AdversarialTrainer(keras.Model):
         """The critic's loss terms from **one batched critic call** on real, fake and wrong-label images.
 
         Equal to scoring the three groups separately because the critic has no batch
-        normalisation (tests/test_trainer.py checks losses and gradients). Returns
+        normalisation (tests/gan/test_trainer.py checks losses and gradients). Returns
         ``(total, terms)``; with ``gp_lambda > 0`` the penalty at ``x_hat`` (drawn
         here when not given) is included.
         """

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import contextlib
 
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; threadpoolctl loads
+# on first use.
+
 SMALL = 512  # feature dimensions up to this run single-threaded
 
 

@@ -26,8 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bagan_lib.data.sources import OFFLINE_VAR, is_offline, keras_cache_dir
 from bagan_lib.errors import ChecksumError, KitError
 from bagan_lib.metrics.features import Features
+from bagan_lib.profiles import get_profile
+
+# Lazy imports in this module: the command line reads the extractor names at start-up; TensorFlow is imported when
+# an extractor is built.
 
 EXTRACTORS = ("domain", "inception")
 INCEPTION_SIZES = (299, 224)
@@ -68,7 +73,6 @@ def domain_extractor(dataset: str, *, image_size: int = 32, seed: int = 0, profi
     you compare (it is the extractor's seed, not the GAN's).
     """
     from bagan_lib.metrics.scoring_classifier import for_profile
-    from bagan_lib.profiles import get_profile
 
     reference = for_profile(dataset, get_profile(profile), image_size=image_size, seed=seed, data_dir=data_dir,
                             cache_dir=cache_dir, verbose=verbose)
@@ -76,8 +80,6 @@ def domain_extractor(dataset: str, *, image_size: int = 32, seed: int = 0, profi
 
 
 def _keras_models_dir() -> Path:
-    from bagan_lib.data.sources import keras_cache_dir
-
     return keras_cache_dir().parent / "models"
 
 
@@ -126,8 +128,6 @@ def inception_weights_file(*, include_top: bool = False, weights_path=None, sha2
     Keras expects, where to put it, ``weights_path``) and that the ``domain``
     extractor needs none.
     """
-    from bagan_lib.data.sources import OFFLINE_VAR, is_offline
-
     file_name, md5 = INCEPTION_FILES[include_top]
     if weights_path:
         return check_weights_file(weights_path, include_top=include_top, sha256=sha256)

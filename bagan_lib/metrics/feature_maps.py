@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bagan_lib.errors import KitError
+from bagan_lib.experiments.latent_analysis import tsne_2d
 from bagan_lib.metrics.features import paired_features
 
 
@@ -48,7 +49,6 @@ def real_generated_map(real, real_labels, generated, generated_labels, *, max_pe
     real images keeps them all (``synthetic_cells``: 27 schizonts). Both sets
     must come from one extractor.
     """
-    from bagan_lib.experiments.latent_analysis import tsne_2d
 
     real, generated, name = paired_features(real, generated, extractor)
     real_labels, generated_labels = np.asarray(real_labels).reshape(-1), np.asarray(generated_labels).reshape(-1)

@@ -16,6 +16,9 @@ import numpy as np
 
 from bagan_lib.errors import KitError
 
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; scipy loads on
+# first use.
+
 
 @dataclass(frozen=True)
 class ISResult:

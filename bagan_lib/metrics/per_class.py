@@ -17,13 +17,16 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from bagan_lib.data.preprocess import prepare_images
 from bagan_lib.errors import KitError
 from bagan_lib.metrics.blas_threads import blas_threads_for
 from bagan_lib.metrics.features import Features, paired_features
 from bagan_lib.metrics.frechet import fid
 from bagan_lib.metrics.kid import kid
 from bagan_lib.metrics.precision_recall import precision_recall
+from bagan_lib.gan.sampling import generate_per_class
 
 
 @dataclass
@@ -44,8 +47,6 @@ def held_out_images(split, image_size: int, channels: int | None = None) -> tupl
     The protocol's own held-out part (BAGAN-GP's 30 % split) where it has one,
     else the dataset's test split (``synthetic_cells``: Table 3's validation counts).
     """
-    from bagan_lib.data.preprocess import prepare_images
-
     x, y = (split.x_val, split.y_val) if len(split.y_val) else (split.x_test, split.y_test)
     return prepare_images(x, image_size, channels), np.asarray(y, dtype=np.int64)
 
@@ -68,7 +69,6 @@ def per_class_scores(real, real_labels, generated, generated_labels, *, class_na
     capped by the smaller sample). Where ``n_real`` is below the feature dimension the row's ``note``
     says so, and one warning names those classes (``warn=False``: only the notes).
     """
-    import pandas as pd
 
     real, generated, name = paired_features(real, generated, min_rows=1)
     n_classes = len(class_names)
@@ -131,7 +131,6 @@ def evaluate_generator(generator, extractor, *, real_images, real_labels, class_
     time spent generating, extracting and scoring. Other options go to
     :func:`per_class_scores`.
     """
-    from bagan_lib.metrics.scoring_classifier import generate_per_class
 
     times = {}
     start = time.perf_counter()

@@ -16,6 +16,9 @@ import numpy as np
 from bagan_lib.errors import KitError
 from bagan_lib.metrics.features import paired_features
 
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; scikit-learn loads
+# on first use.
+
 
 @dataclass(frozen=True)
 class PrecisionRecall:

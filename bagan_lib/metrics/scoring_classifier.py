@@ -22,13 +22,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
+import pandas as pd
+from keras import layers
 
+from bagan_lib.data import load_dataset
+from bagan_lib.data.batches import cap_per_class
+from bagan_lib.data.imbalance import oversample_indices
+from bagan_lib.data.preprocess import prepare_images
 from bagan_lib.errors import KitError
+from bagan_lib.gan.sampling import generate_per_class
+from bagan_lib.runtime.checkpoints import model_state, restore_state, save_state
 
 BASE_FILTERS = (32, 64, 128)
 BASE_FEATURES = 128
@@ -49,11 +59,6 @@ def build_classifier(image_size: int, channels: int, n_classes: int, *, width: f
     things are: on Fashion-MNIST at 32x32 it reaches 0.88 held-out accuracy
     after 6 epochs, global average pooling 0.81.
     """
-    import math
-
-    import keras
-    from keras import layers
-
     if width <= 0 or image_size < 4:
         raise KitError(f"width={width!r}, image_size={image_size!r}: need width > 0 and images of 4x4 or more.",
                        "pass e.g. width=1.0 (or 0.5 for a faster one) and the GAN's image size.")
@@ -75,8 +80,6 @@ def classifier_images(x, image_size: int | None = None, channels: int | None = N
     ``uint8`` images are resized to ``image_size`` and scaled by ``prepare_images``;
     float images must already be in [-1, 1] (at ``image_size``, if given).
     """
-    from bagan_lib.data.preprocess import prepare_images
-
     x = np.asarray(x)
     if x.dtype == np.uint8:
         return prepare_images(x, image_size or x.shape[1], channels)
@@ -161,10 +164,7 @@ def train_classifier(x, y, *, class_names, name: str, image_size: int | None = N
     images), ``.validation`` holds the per-class accuracy on them (and it is printed).
     Training is seeded: the same inputs train the same weights on CPU.
     """
-    import keras
 
-    from bagan_lib.runtime.checkpoints import model_state, restore_state, save_state
-    from bagan_lib.data.imbalance import oversample_indices
 
     x = classifier_images(x, image_size)
     n_classes = len(class_names)
@@ -209,8 +209,6 @@ def train_classifier(x, y, *, class_names, name: str, image_size: int | None = N
 
 def penultimate_features(classifier: Classifier, images, batch_size: int = 256) -> np.ndarray:
     """The ``features`` layer's output for every image (the ``domain`` feature extractor for FID)."""
-    import keras
-
     if classifier._extractor is None:
         model = classifier.model
         classifier._extractor = keras.Model(model.inputs, model.get_layer("features").output)
@@ -219,8 +217,6 @@ def penultimate_features(classifier: Classifier, images, batch_size: int = 256) 
 
 def _accuracy_table(classifier: Classifier, images, labels, real_counts=None):
     """Per class: images, the share called by their own class, chance, and the most common mistake."""
-    import pandas as pd
-
     labels = _check_labels(labels, len(images), classifier.n_classes)
     predicted = classifier.predict(images)
     names, n = classifier.class_names, classifier.n_classes
@@ -251,57 +247,18 @@ def real_class_accuracy(classifier: Classifier, images, labels, *, real_counts=N
     return _accuracy_table(classifier, classifier.checked(images), labels, real_counts)
 
 
-def trainer_generate_fn(trainer, *, seed: int = 0):
-    """``labels -> images`` of a trained GAN (``trainer.images_from_noise``), noise drawn from ``seed``."""
-    import keras
-
-    noise_seed = keras.random.SeedGenerator(seed)
-
-    def generate(labels):
-        noise = keras.random.normal((len(labels), trainer.latent_dim), seed=noise_seed)
-        return np.asarray(trainer.images_from_noise(noise, np.asarray(labels, "int32")))
-
-    return generate
-
-
 def generated_class_accuracy(classifier: Classifier, generator, *, n_per_class: int, seed: int = 0,
                              real_counts=None, batch_size: int = 256):
     """Per-class accuracy of the classifier on ``n_per_class`` generated images of every class.
 
     ``generator``: a function ``labels -> images in [-1, 1]``, or a trained GAN
-    trainer (then :func:`trainer_generate_fn` with ``seed`` makes the images).
+    trainer (then :func:`bagan_lib.gan.sampling.trainer_generate_fn` with ``seed`` makes the images).
     It is called in batches of ``batch_size`` labels. Returns the table of
     :func:`real_class_accuracy` for the generated images.
     """
     images, labels = generate_per_class(generator, classifier.n_classes, n_per_class, seed=seed,
                                         batch_size=batch_size)
     return real_class_accuracy(classifier, images, labels, real_counts=real_counts)
-
-
-def generate_per_class(generator, n_classes: int, n_per_class: int, *, seed: int = 0,
-                       batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """``n_per_class`` generated images of every class, class after class: ``(images, labels)``.
-
-    ``generator``: a function ``labels -> images in [-1, 1]``, or a trained GAN
-    trainer (then :func:`trainer_generate_fn` with ``seed`` makes the images),
-    called in batches of ``batch_size`` labels.
-    """
-    labels = np.repeat(np.arange(n_classes), n_per_class).astype("int32")
-    return generate_for_labels(generator, labels, seed=seed, batch_size=batch_size), labels
-
-
-def generate_for_labels(generator, labels, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """One generated image per label, in order; ``generator`` as in :func:`generate_per_class`."""
-    generate = trainer_generate_fn(generator, seed=seed) if hasattr(generator, "images_from_noise") else generator
-    labels = np.asarray(labels, "int32")
-    parts = []
-    for i in range(0, len(labels), batch_size):
-        part = np.asarray(generate(labels[i:i + batch_size]))
-        if len(part) != len(labels[i:i + batch_size]):
-            raise KitError(f"The generator returned {len(part)} images for {len(labels[i:i + batch_size])} labels.",
-                           "return one image per label.")
-        parts.append(part)
-    return np.concatenate(parts)
 
 
 def quality_table(classifier: Classifier, results: dict, *, real_images, real_labels, n_per_class: int,
@@ -345,8 +302,6 @@ def reference_classifier(dataset: str, *, image_size: int, seed: int = 0, max_pe
     """The classifier for ``dataset``: trained on its real training split *before* any imbalance protocol
     (at most ``max_per_class`` per class), checked on its test split (at most ``max_test_per_class`` per class).
     28x28 data is resized to 32x32, as for the GANs."""
-    from bagan_lib.data import load_dataset
-    from bagan_lib.data.batches import cap_per_class
 
     data = load_dataset(dataset, data_dir=data_dir)
     size = 32 if image_size == 28 else image_size

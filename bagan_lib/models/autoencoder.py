@@ -14,6 +14,7 @@ code actually uses).
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from bagan_lib.errors import KitError
@@ -70,8 +71,6 @@ class Autoencoder(keras.Model):
         return data, None
 
     def train_step(self, data):
-        import tensorflow as tf  # GradientTape: the kit trains on the TensorFlow backend
-
         images, labels = self._unpack(data)
         with tf.GradientTape() as tape:
             loss = self.reconstruction_loss(images, self([images, labels], training=True))

@@ -38,15 +38,18 @@ BAGAN-GP v3, with the discriminator built on the CVAE's conv stack and mean head
 
 from __future__ import annotations
 
+from bagan_lib.errors import KitError
+from bagan_lib.gan.class_latents import class_conditional_latents
+from bagan_lib.gan.critic_parts import ConditionalCriticParts
+from bagan_lib.gan.trainer import AdversarialTrainer, PAPER_ADAM
 from bagan_lib.models.autoencoder import Autoencoder
 from bagan_lib.models.cvae import ConditionalVAE
-from bagan_lib.errors import KitError
-from bagan_lib.gan.critic_parts import ConditionalCriticParts
 from bagan_lib.models.networks import (
     build_bagan_discriminator, build_decoder, build_discriminator, build_embedding, build_encoder, build_generator,
     build_mlp_discriminator, build_mlp_generator, build_vae_encoder)
-from bagan_lib.models.recipes import BAGAN_ADAM, MODEL_NAMES, RECIPES, Recipe, get_recipe  # noqa: F401  (re-exported)
-from bagan_lib.gan.trainer import PAPER_ADAM, AdversarialTrainer
+from bagan_lib.models.recipes import BAGAN_ADAM, Recipe, get_recipe
+
+ADAM_SETTINGS = {"paper": PAPER_ADAM, "bagan": BAGAN_ADAM}  # Recipe.adam -> the optimizers' settings
 
 
 def autoencoder_kind(model: str) -> str | None:
@@ -109,13 +112,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     penalty, BAGAN-GP 5 critic steps and lambda 10.
     """
     recipe = get_recipe(model)
-    bagan = model == "bagan"
-    if recipe.gp_lambda == 0 and gp_lambda:
-        raise KitError(f"gp_lambda={gp_lambda}: {model}'s critic has no gradient penalty (BAGAN's answers n + 1 class "
-                       "probabilities; the penalty needs one score per image and real and fake images in pairs).",
-                       f"leave gp_lambda=None (0) for {model}; the BAGAN-GP models have the penalty.")
-    capgan = recipe.autoencoder == "cvae"
-    discriminator_init = discriminator_init or ("encoder" if bagan or capgan else "fresh")
+    recipe.check_gp_lambda(model, gp_lambda)
+    discriminator_init = discriminator_init or recipe.discriminator_init
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
     encoder, decoder, embedding = _pretrained_parts(model, recipe, autoencoder)
@@ -123,35 +121,31 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         raise KitError(f"{model} has no encoder to initialise the discriminator from.",
                        "use discriminator_init='fresh' or a model with an autoencoder.")
     init_encoder = encoder if discriminator_init == "encoder" else None
+    class_gaussians = recipe.latents == "class_gaussians"
     settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
                     jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective,
                     critic_steps=_default(critic_steps, recipe.critic_steps or 5),
-                    gp_lambda=_default(gp_lambda, recipe.gp_lambda))
-    if class_latents is not None and not bagan:
+                    gp_lambda=_default(gp_lambda, recipe.gp_lambda), optimizer_defaults=ADAM_SETTINGS[recipe.adam])
+    if class_latents is not None and not class_gaussians:
         raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
     if recipe.networks == "mlp":  # CGAN: fully connected, label concatenated; no conv critic to factor
         return AdversarialTrainer(build_mlp_generator(image_size, channels, n_classes, latent_dim, width),
-                                  build_mlp_discriminator(image_size, channels, n_classes, width),
-                                  optimizer_defaults=PAPER_ADAM, **settings)
+                                  build_mlp_discriminator(image_size, channels, n_classes, width), **settings)
     decoder = decoder or build_decoder(image_size, channels, latent_dim, width)
-    if bagan:
+    if class_gaussians:  # BAGAN: the class enters through z only, and the critic names n classes or "fake"
         _check_class_latents(class_latents, n_classes, latent_dim)
-        from bagan_lib.gan.class_latents import class_conditional_latents
-
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
         return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
-                                  latent_sampler=class_conditional_latents(class_latents),
-                                  optimizer_defaults=BAGAN_ADAM, **settings)
+                                  latent_sampler=class_conditional_latents(class_latents), **settings)
     generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
     if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
         return AdversarialTrainer(generator, critic, critic_label_inputs=False, real_share=recipe.real_share,
-                                  optimizer_defaults=PAPER_ADAM, **settings)
+                                  **settings)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
-                                 feature_dim=latent_dim if capgan else None)
-    return AdversarialTrainer(generator, critic, optimizer_defaults=PAPER_ADAM,
-                              critic_parts=ConditionalCriticParts(critic), **settings)
+                                 feature_dim=latent_dim if recipe.autoencoder == "cvae" else None)
+    return AdversarialTrainer(generator, critic, critic_parts=ConditionalCriticParts(critic), **settings)
 
 
 def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:

@@ -41,6 +41,8 @@ scale, so both reconstruction terms see the pixels the paper's CVAE sees.
 from __future__ import annotations
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from bagan_lib.errors import KitError
@@ -164,8 +166,6 @@ class ConditionalVAE(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
-        import tensorflow as tf  # GradientTape: the kit trains on the TensorFlow backend
-
         images, labels = self._unpack(data)
         with tf.GradientTape() as tape:
             terms = self.loss_terms(images, labels, training=True)
@@ -185,8 +185,6 @@ class ConditionalVAE(keras.Model):
 
     def generate_fn(self, seed: int = 0):
         """``labels -> images`` (numpy) from the prior, with fresh noise per call: for the classifier check."""
-        import numpy as np
-
         noise_seed = keras.random.SeedGenerator(seed)
         return lambda labels: np.asarray(self.sample(np.asarray(labels, "int32"), seed=noise_seed))
 
@@ -197,8 +195,6 @@ def noise_draw_comparison(mu: float = 1.0, sigma: float = 0.5, n: int = 20000, s
     Returns ``{"normal": z, "uniform": z}`` (numpy): only the normal draw has the
     mean ``mu`` and variance ``sigma^2`` that the KL term (Eq. 8) assumes.
     """
-    import numpy as np
-
     generator = keras.random.SeedGenerator(seed)
     draws = {"normal": keras.random.normal((n,), seed=generator), "uniform": keras.random.uniform((n,), seed=generator)}
     return {name: mu + sigma * np.asarray(eps) for name, eps in draws.items()}

@@ -1,7 +1,7 @@
 """The networks of BAGAN and BAGAN-GP, sized by image size and a width multiplier.
 
 At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
-(REFERENCE.md; parameter counts checked in tests/test_networks.py):
+(REFERENCE.md; parameter counts checked in tests/models/test_networks.py):
 
 * **encoder**: 4 conv layers (64/128/128/256 filters, kernel 4, stride 2, same
   padding, LeakyReLU 0.2), flatten, Dense(latent) + LeakyReLU;
@@ -42,6 +42,7 @@ import keras
 from keras import layers
 
 from bagan_lib.errors import KitError
+from bagan_lib.gan.trainer import several_replicas
 
 REFERENCE_FILTERS = (64, 128, 128, 256)  # the encoder at 64x64
 BOTTOM = 4                                # spatial size after the last stride-2 block
@@ -100,8 +101,6 @@ def build_decoder(image_size: int, channels: int, latent_dim: int, width: float 
     synchronized: the statistics are those of the global batch, as on one device
     (and the replicas' moving averages stay equal).
     """
-    from bagan_lib.gan.trainer import several_replicas
-
     filters = encoder_filters(image_size, width)
     synchronized = several_replicas()
     latent = keras.Input((latent_dim,), name="latent")

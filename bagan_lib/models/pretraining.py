@@ -28,27 +28,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import keras
 import numpy as np
+import tensorflow as tf
 
+from bagan_lib.data.batches import step_batches
+from bagan_lib.data.imbalance import oversample_indices
 from bagan_lib.errors import KitError
-
-STRATEGIES = ("none", "ros", "two_phase", "ensemble")
-
-
-def check_strategy(strategy: str) -> str:
-    if strategy not in STRATEGIES:
-        raise KitError(f"pretrain={strategy!r} is not a pre-training strategy.",
-                       f"choose one of {', '.join(STRATEGIES)} (CAPGAN's paper uses 'ros').")
-    return strategy
-
+from bagan_lib.models.recipes import STRATEGIES, check_strategy  # noqa: F401  (STRATEGIES: re-exported)
 
 def random_oversample(y, n_classes: int, *, seed: int = 0) -> np.ndarray:
     """ROS to a balanced copy (:func:`bagan_lib.data.imbalance.oversample_indices`), refusing a class with no image.
 
     Every image once, plus copies drawn with replacement up to the largest class's count.
     """
-    from bagan_lib.data.imbalance import oversample_indices
-
     counts = np.bincount(np.asarray(y), minlength=n_classes)
     empty = np.flatnonzero(counts == 0)
     if len(empty):
@@ -126,7 +119,6 @@ class PretrainingReport:
 
 def _fit(cvae, x, y, *, name: str, epochs: int, batch_size: int, seed: int, steps_cap: int | None, n_classes: int,
          say=print):
-    from bagan_lib.data.batches import step_batches
 
     if len(y) < 2:
         raise KitError(f"The {name} data has {len(y)} image(s): too few to train on.",
@@ -145,8 +137,6 @@ def _fit(cvae, x, y, *, name: str, epochs: int, batch_size: int, seed: int, step
 
 def whole_set_loss(cvae, x, y, *, batch_size: int) -> float:
     """The CVAE's objective on all of ``(x, y)``, the number the ensemble's coefficients are made from."""
-    import tensorflow as tf
-
     data = tf.data.Dataset.from_tensor_slices((np.asarray(x, np.float32), np.asarray(y, np.int32))).batch(batch_size)
     return float(cvae.evaluate(data, verbose=0, return_dict=True)["loss"])
 
@@ -161,7 +151,6 @@ def pretrain_cvae(build: Callable, x, y, *, n_classes: int, strategy: str = "ros
     re-seeding with ``seed`` so all start alike. ``steps_cap`` bounds the steps
     per epoch (a profile's ``steps_per_epoch``).
     """
-    import keras
 
     check_strategy(strategy)
     y = np.asarray(y, np.int32)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tensorflow.python.framework import ops as tf_ops
+
 from bagan_lib.errors import KitError
 
 # Ops whose count must never be silently zero: an unknown shape here would undercount the step.
@@ -55,8 +57,6 @@ class FlopCount:
 
 def op_flops(op) -> float:
     """TensorFlow's registered flop count of one graph op (0 when it has no rule)."""
-    from tensorflow.python.framework import ops as tf_ops
-
     try:
         stats = tf_ops.get_stats_for_node_def(op.graph, op.node_def, "flops")
     except ValueError as exc:  # a rule exists but a shape is unknown

@@ -20,6 +20,15 @@ import re
 import tempfile
 import time
 
+import pandas as pd
+import tensorflow as tf
+from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+from bagan_lib.perf.flops import function_flops
+from bagan_lib.perf.step_timing import finish
+from bagan_lib.perf.versus_reference import KIT, REFERENCE_ONEDNN
+from bagan_lib.perf.versus_worker import step_function
+
 KERNEL_PREFIX = re.compile(r"^(_MklNative|_Mkl|_)?(Fused)?")
 
 
@@ -51,11 +60,6 @@ def profile_function(function, *args, logdir: str | None = None):
 
     Returns ``(kernel_times, wall seconds)``.
     """
-    import tensorflow as tf
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2
-
-    from bagan_lib.perf.bench import finish
-
     logdir = logdir or tempfile.mkdtemp(prefix="bagan_ops_")
     tf.profiler.experimental.start(logdir)
     try:
@@ -73,8 +77,6 @@ def profile_function(function, *args, logdir: str | None = None):
 
 def op_table(times: dict, flops_by_op: dict, *, top: int = 12):
     """One row per op type, slowest first: calls, ms, share of kernel time, GFLOP, GFLOP/s; the rest summed."""
-    import pandas as pd
-
     total = sum(seconds for _, seconds in times.values()) or 1.0
     rows = []
     for op_type, (calls, seconds) in sorted(times.items(), key=lambda kv: -kv[1][1]):
@@ -93,10 +95,6 @@ def op_table(times: dict, flops_by_op: dict, *, top: int = 12):
 
 def profile_steps(size, *, progress=None) -> dict:
     """``{"kit": table, "reference": table}`` for one step at ``size`` (a ``BenchSize``), in this process."""
-    from bagan_lib.perf.bench import finish
-    from bagan_lib.perf.flops import function_flops
-    from bagan_lib.perf.versus_reference import KIT, REFERENCE_ONEDNN, step_function
-
     say = progress or (lambda message: None)
     tables = {}
     for contender in (KIT, REFERENCE_ONEDNN):

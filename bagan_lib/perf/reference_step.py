@@ -19,7 +19,7 @@ organised the way the BAGAN-GP reference organises its step:
 It is the kit's own code, written from the equations: the cross-entropies use
 ``tf.nn.sigmoid_cross_entropy_with_logits`` and the penalty its own tape, not
 the kit's :mod:`bagan_lib.gan.losses` / :mod:`bagan_lib.gan.penalties`, so the
-equivalence test (tests/test_reference_step.py) checks the kit's step against
+equivalence test (tests/perf/test_reference_step.py) checks the kit's step against
 an independent formulation. Two departures from the reference code, both
 where the kit follows the paper (REFERENCE.md): ``alpha`` is uniform, not
 ``N(0, 1)``, and the norm has the kit's small epsilon inside the square root.

@@ -12,8 +12,8 @@ settings (oneDNN) once, at import:
 * ``kit``: the kit's BAGAN-GP v3 trainer step with its best settings on a CPU
   (:data:`KIT`, chosen by measurement).
 
-Every worker builds its step, warms it up (tracing and compiling are not
-timed), then waits. The parent asks them for one timed step in turn,
+Every worker (:mod:`bagan_lib.perf.versus_worker`) builds its step, warms it up
+(tracing and compiling are not timed), then waits. The parent asks them for one timed step in turn,
 A B A B ..., so a change in the machine's load hits both alike; the speed-up
 is the ratio of each pair, and the table gives the median ratio. The machine's
 two-thread NumPy sgemm throughput is measured in the same run, before and
@@ -28,13 +28,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, replace
 
-from bagan_lib.errors import KitError
+import pandas as pd
 
-SIZES = ((32, 64), (64, 128))   # (image side, batch): one channel, the paper's widths
-PAPER_WIDTH, PAPER_LATENT, CRITIC_STEPS = 1.0, 128, 5
+from bagan_lib.errors import KitError
+from bagan_lib.perf.sizes import versus_sizes
+
 PROTOCOL_PREFIX = "@bench "      # the lines of the worker protocol on stdout; anything else is ignored
 
 
@@ -60,98 +60,8 @@ REFERENCE_ONEDNN = Contender("reference+oneDNN", "reference", onednn=True)
 KIT = Contender("kit", "kit", onednn=True, xla=False)
 
 
-def paper_size(image_size: int, batch_size: int, *, channels: int = 1, width: float = PAPER_WIDTH,
-               latent_dim: int = PAPER_LATENT, critic_steps: int = CRITIC_STEPS):
-    """A :class:`bagan_lib.perf.bench.BenchSize` with the paper's width, latent size and critic steps by default."""
-    from bagan_lib.perf.bench import BenchSize
-
-    return BenchSize(image_size=image_size, channels=channels, batch_size=batch_size, width=width,
-                     latent_dim=latent_dim, critic_steps=critic_steps)
 
 
-def versus_sizes(*, image_size: int | None = None, batch_size: int | None = None, width: float | None = None,
-                 channels: int = 1, profiles=None) -> list:
-    """The sizes to compare: :data:`SIZES` at the paper's width, or the one ``image_size`` asked for.
-
-    ``batch_size`` defaults to the paper's pairing (64 at 32x32, else 128); ``width`` to 1.0.
-    With ``profiles`` (e.g. ``["teach"]``), BAGAN-GP v3's step at each profile's sizes
-    instead (its image size, width, latent size, batch and critic steps; the other
-    options override them).
-    """
-    from bagan_lib.perf.bench import NETWORK_SIZES, bench_size
-
-    if profiles:
-        return [bench_size("bagan_gp_v3", profile, image_size=image_size, batch_size=batch_size, width=width,
-                           channels=channels) for profile in profiles]
-
-    if image_size is None and batch_size is not None:
-        raise KitError("--batch-size needs --image-size with --versus-reference.",
-                       "pass both, or neither for the standard sizes (32x32 batch 64, 64x64 batch 128).")
-    if image_size is not None and image_size not in NETWORK_SIZES:
-        raise KitError(f"image_size={image_size} is not a size the networks are built for.",
-                       f"use one of {NETWORK_SIZES}.")
-    if (batch_size is not None and batch_size < 1) or (width is not None and not width > 0):
-        raise KitError(f"batch_size={batch_size}, width={width}: both must be positive.", "pass e.g. 64 and 1.0.")
-    pairs = SIZES if image_size is None else [(image_size, batch_size or (64 if image_size == 32 else 128))]
-    return [paper_size(size, batch, channels=channels, width=width or PAPER_WIDTH) for size, batch in pairs]
-
-
-# --------------------------------------------------------------------------- worker side
-def step_function(contender: Contender, size, seed: int = 0):
-    """(the contender's one-step ``tf.function``, its arguments), built in this process."""
-    import tensorflow as tf
-
-    from bagan_lib.perf.bench import build_bench_trainer, random_batch
-    from bagan_lib.perf.reference_step import ReferenceStep, build_reference_networks
-
-    x, y = random_batch(size, seed)
-    if contender.design == "reference":
-        generator, critic = build_reference_networks(image_size=size.image_size, channels=size.channels,
-                                                     n_classes=size.n_classes, latent_dim=size.latent_dim,
-                                                     width=size.width)
-        baseline = ReferenceStep(generator, critic, latent_dim=size.latent_dim, n_classes=size.n_classes,
-                                 critic_steps=size.critic_steps, seed=seed)
-        return baseline.train_step, (x, y)
-    trainer = build_bench_trainer("bagan_gp_v3", size, jit_compile=contender.xla, seed=seed)
-    return tf.function(trainer.train_step), ((x, y),)
-
-
-def build_step(contender: Contender, size, seed: int = 0):
-    """(one-step callable, GFLOP per step) for a contender, in this process."""
-    from bagan_lib.perf.flops import function_flops
-
-    function, args = step_function(contender, size, seed)
-    gflop = function_flops(function, *args).total / 1e9
-    return (lambda: function(*args)), gflop
-
-
-def serve(contender: Contender, size, warmup: int = 2) -> None:
-    """The worker: build and warm up, say ``ready``, then time one step per ``run`` line on stdin."""
-    import tensorflow as tf
-
-    from bagan_lib.perf.bench import finish
-
-    if contender.inter_op_threads:
-        tf.config.threading.set_inter_op_parallelism_threads(contender.inter_op_threads)
-    start = time.perf_counter()
-    step, gflop = build_step(contender, size)
-    for _ in range(warmup):
-        finish(step())
-    _say({"ready": True, "gflop": gflop, "warmup_s": time.perf_counter() - start,
-          "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS")})
-    for line in sys.stdin:
-        if line.strip() != "run":
-            break
-        start, cpu_start = time.perf_counter(), time.process_time()
-        finish(step())
-        _say({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start})
-
-
-def _say(message: dict) -> None:
-    print(PROTOCOL_PREFIX + json.dumps(message), flush=True)
-
-
-# --------------------------------------------------------------------------- parent side
 class Worker:
     """A contender's process, driven line by line."""
 
@@ -164,7 +74,7 @@ class Worker:
     def command(self) -> list[str]:
         """The worker's command line: this module, with the contender and size as JSON."""
         spec = json.dumps({"contender": asdict(self.contender), "size": asdict(self.size)})
-        return [sys.executable, "-m", "bagan_lib.perf.versus_reference", spec]
+        return [sys.executable, "-m", "bagan_lib.perf.versus_worker", spec]
 
     def receive(self) -> dict:
         for line in self.process.stdout:
@@ -214,7 +124,7 @@ def pair_ratios(baseline_seconds, kit_seconds) -> list[float]:
 
 
 def compare(size, contenders, *, pairs: int = 5, progress=None) -> dict:
-    """Time ``contenders`` in alternation at ``size`` (a :class:`bagan_lib.perf.bench.BenchSize`).
+    """Time ``contenders`` in alternation at ``size`` (a :class:`bagan_lib.perf.sizes.BenchSize`).
 
     Returns ``{name: {"gflop", "onednn", "seconds": [...], "cpu_seconds": [...]}}``, one entry per
     pair in the lists. CPU seconds (all threads) are less sensitive to other processes than wall-clock
@@ -276,7 +186,6 @@ def versus_rows(size, result: dict, sgemm_gflops: float) -> list[dict]:
 def run_versus(sizes=None, *, pairs: int = 5, reference_onednn: str = "off", kit: Contender = KIT,
                progress=None):
     """The versus-reference table (pandas DataFrame) and the sgemm GFLOP/s measured in the same run."""
-    import pandas as pd
 
     if reference_onednn not in ("off", "on", "both"):
         raise KitError(f"reference_onednn={reference_onednn!r} is not a setting.", "use off, on or both.")
@@ -300,10 +209,3 @@ def with_settings(contender: Contender, **changes) -> Contender:
     """A contender with some settings changed (e.g. ``xla=True``), renamed to say so."""
     label = ",".join(f"{k}={v}" for k, v in changes.items())
     return replace(contender, name=f"{contender.name}[{label}]", **changes)
-
-
-if __name__ == "__main__":  # the worker process
-    spec = json.loads(sys.argv[1])
-    from bagan_lib.perf.bench import BenchSize
-
-    serve(Contender(**spec["contender"]), BenchSize(**spec["size"]))

@@ -26,8 +26,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bagan_lib.data import DATASET_NAMES
 from bagan_lib.errors import KitError
 from bagan_lib.profiles import resolve_profile_name
+
+# Lazy imports in this module: `python -m bagan_lib run` starts fast; papermill and nbformat load when the notebooks
+# run.
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
@@ -73,8 +77,6 @@ def list_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: list[str] | None =
 
 
 def _check_dataset_name(dataset: str) -> None:
-    from bagan_lib.data import DATASET_NAMES
-
     if dataset not in DATASET_NAMES and not dataset.startswith(("folder:", "npz:")):
         raise KitError(f"Unknown dataset {dataset!r}.",
                        f"choose one of {', '.join(DATASET_NAMES)}, folder:PATH or npz:PATH.")

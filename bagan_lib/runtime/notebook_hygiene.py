@@ -8,9 +8,13 @@ stays meaningful. The hygiene test fails on any notebook this would change.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import nbformat
+
+# Lazy imports in this module: `notebooks clean` starts fast; nbformat and papermill load when needed.
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
@@ -62,9 +66,6 @@ def record_checked_outputs(path, *, profile: str = "smoke") -> None:
     This is how the expected outputs that nbval compares are recorded; the
     execution happens in a temporary copy, so a failing run leaves ``path`` as it was.
     """
-    import os
-    import tempfile
-
     import papermill
 
     path = Path(path)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bagan_lib.runtime.outputs import atomic_write
+
 
 def code_fingerprint(modules) -> str:
     """A hash of the source of the named ``bagan_lib`` modules."""
@@ -41,7 +43,5 @@ def load_arrays(path: Path) -> tuple[dict, dict] | None:
 
 def save_arrays(path: Path, arrays: dict, meta: dict) -> Path:
     """Write arrays and JSON metadata atomically (compressed)."""
-    from bagan_lib.runtime.outputs import atomic_write
-
     payload = {**arrays, "meta": np.array(json.dumps(meta, default=str))}
     return atomic_write(Path(path), lambda tmp: np.savez_compressed(tmp, **payload))

@@ -18,11 +18,18 @@ the figures of :mod:`bagan_lib.figures.toy`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
+import pandas as pd
+import tensorflow as tf
+from keras import ops
 
 from bagan_lib.errors import KitError
+from bagan_lib.gan.penalties import gradient_penalty_at, interpolates
+from bagan_lib.gan.trainer import AdversarialTrainer
 
 RADIUS, STD, N_MODES = 2.0, 0.02, 8
 WIDTH, BATCH_SIZE = 128, 256        # hidden units per layer (3 layers, both networks); real points per batch
@@ -107,8 +114,6 @@ def mode_coverage(samples, *, std: float = STD, min_share: float = 0.01) -> Cove
 
 
 def mlp_generator(latent_dim: int, width: int = WIDTH, depth: int = 3):
-    import keras
-
     z = keras.Input((latent_dim,), name="z")
     h = z
     for _ in range(depth):
@@ -123,8 +128,6 @@ class ClipWeights:
         self.c = c
 
     def __call__(self, w):
-        from keras import ops
-
         return ops.clip(w, -self.c, self.c)
 
     def get_config(self):
@@ -133,8 +136,6 @@ class ClipWeights:
 
 def mlp_critic(width: int = WIDTH, depth: int = 3, clip: float | None = None):
     """An MLP critic with one unconstrained output; no normalisation (the penalty is per sample)."""
-    import keras
-
     constraint = ClipWeights(clip) if clip else None
     x = keras.Input((2,), name="xy")
     h = x
@@ -167,8 +168,6 @@ class ToyRun:
         return method_label(self.method) + (f" ({', '.join(extra)})" if extra else "")
 
     def samples(self, n: int = 2000, seed: int = 0) -> np.ndarray:
-        import keras
-
         z = keras.random.normal((n, self.trainer.latent_dim), seed=seed)
         return np.asarray(self.trainer.generator(z, training=False))
 
@@ -202,12 +201,8 @@ def train_toy(method: str = "gan", *, steps: int = 2000, latent_dim: int = 2, ba
     Keras ignores it (with a warning) when TensorFlow's op determinism is on, as
     it is in every notebook (:func:`bagan_lib.notebook_setup.start`).
     """
-    import time
 
-    import keras
-    import tensorflow as tf
 
-    from bagan_lib.gan.trainer import AdversarialTrainer
 
     if method not in METHODS:
         raise KitError(f"Unknown toy method {method!r}.", f"choose one of {', '.join(METHODS)}.")
@@ -259,8 +254,6 @@ def train_toy(method: str = "gan", *, steps: int = 2000, latent_dim: int = 2, ba
 
 def untrained_samples(n: int, *, latent_dim: int = 2, seed: int = 0, width: int = WIDTH) -> np.ndarray:
     """``n`` samples of a freshly initialised generator (what training starts from); reseeds Keras."""
-    import keras
-
     keras.utils.set_random_seed(seed)
     generator = mlp_generator(int(latent_dim), width)
     return np.asarray(generator(keras.random.normal((n, int(latent_dim)), seed=seed), training=False))
@@ -295,8 +288,6 @@ def penalty_points(critic, real, fake=None, *, interpolation: str = "model", see
     ``critic`` None: only the interpolates (to draw where a penalty would be applied).
     ``seed`` is an int, so the draw is fixed: the same points every call.
     """
-    from bagan_lib.gan.penalties import gradient_penalty_at, interpolates
-
     real = np.asarray(real, np.float32)
     fake = None if fake is None else np.asarray(fake, np.float32)
     x_hat = interpolates(real, fake, interpolation=interpolation, seed=seed)
@@ -321,8 +312,6 @@ def run_penalty_points(run: ToyRun, n: int = 256, *, interpolation: str | None =
 
 def coverage_table(runs, *, n: int = 2000):
     """A pandas table: method, modes covered, high-quality share, steps, seed, seconds."""
-    import pandas as pd
-
     rows = []
     for run in runs:
         cov = run.coverage(n)

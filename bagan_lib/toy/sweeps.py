@@ -24,17 +24,23 @@ scale (a factor of about 3 per step) plus the zero.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ipywidgets
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from IPython.display import display
 
 from bagan_lib import __version__
-from bagan_lib.toy import gaussian_ring as toy2d
 from bagan_lib.errors import KitError
-from bagan_lib.runtime.sweep_cache import cache_key, code_fingerprint
+from bagan_lib.figures.sliders import figure_output, interactive_figure, show_interactive
+from bagan_lib.figures.toy import plot_sweep_entry
+from bagan_lib.runtime.sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
+from bagan_lib.toy import gaussian_ring as toy2d
 
 PARAMS = ("gp_lambda", "latent_dim")
 PARAM_LABELS = {"gp_lambda": "λ", "latent_dim": "latent dim"}
@@ -123,8 +129,6 @@ class Sweep:
                 "width": self.width, **self.fixed, self.param: value}
 
     def summary_table(self):
-        import pandas as pd
-
         rows = []
         for value in self.values:
             row = self.entries[value].summary()
@@ -135,7 +139,8 @@ class Sweep:
 
 def _code_fingerprint() -> str:
     """A hash of the source of every module a sweep run goes through, so a code change retrains."""
-    return code_fingerprint(("toy.gaussian_ring", "gan.trainer", "gan.objectives", "gan.losses", "gan.penalties", "toy.sweeps"))
+    return code_fingerprint(("toy.gaussian_ring", "gan.trainer", "gan.objectives", "gan.losses", "gan.penalties",
+                             "toy.sweeps"))
 
 
 def _frozen(settings: dict) -> tuple:
@@ -149,29 +154,28 @@ def _entry_arrays(i: int, entry: SweepEntry) -> dict:
 
 
 def _save(path: Path, sweep: Sweep, config: dict) -> None:
-    from bagan_lib.runtime.outputs import atomic_write
-
     arrays = {}
     for i, value in enumerate(sweep.values):
         arrays.update(_entry_arrays(i, sweep.entries[value]))
     meta = {"config": config, "seconds": [sweep.entries[v].seconds for v in sweep.values],
             "interpolation": [sweep.entries[v].points.interpolation for v in sweep.values],
             "total_seconds": sweep.seconds}
-    arrays["meta"] = np.array(json.dumps(meta))
-    atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
+    save_arrays(path, arrays, meta)
 
 
 def _load(path: Path, sweep: Sweep) -> bool:
+    stored = load_arrays(path)
+    if stored is None:   # a missing, damaged or foreign file: train again
+        return False
+    data, meta = stored
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            for i, value in enumerate(sweep.values):
-                points = toy2d.PenaltyPoints(data[f"real_{i}"], data[f"fake_{i}"], data[f"xhat_{i}"],
-                                             data[f"norms_{i}"], meta["interpolation"][i])
-                sweep.entries[value] = SweepEntry(value, data[f"samples_{i}"], data[f"xs_{i}"],
-                                                  data[f"scores_{i}"], points, meta["seconds"][i])
-            sweep.seconds = float(meta["total_seconds"])
-    except (OSError, KeyError, ValueError):   # a damaged or foreign file: train again
+        for i, value in enumerate(sweep.values):
+            points = toy2d.PenaltyPoints(data[f"real_{i}"], data[f"fake_{i}"], data[f"xhat_{i}"],
+                                         data[f"norms_{i}"], meta["interpolation"][i])
+            sweep.entries[value] = SweepEntry(value, data[f"samples_{i}"], data[f"xs_{i}"],
+                                              data[f"scores_{i}"], points, meta["seconds"][i])
+        sweep.seconds = float(meta["total_seconds"])
+    except (KeyError, IndexError):
         sweep.entries.clear()
         return False
     return True
@@ -201,7 +205,6 @@ def _sweep_config(method, param, values, *, steps, seed, gp_lambda, latent_dim, 
         raise KitError("A sweep needs at least one value.", "pass e.g. values=(0.0, 10.0).")
     fixed = {"gp_lambda": float(gp_lambda), "latent_dim": int(latent_dim)}
     fixed.pop(param)
-    import keras
 
     config = {"kit": __version__, "code": _code_fingerprint(), "keras": keras.__version__, "method": method, "method_settings": toy2d.METHODS[method], "param": param,
               "values": list(values), "fixed": fixed, "steps": int(steps), "seed": int(seed),
@@ -263,8 +266,6 @@ def precompute_sweep(method: str, param: str, values, *, steps: int, seed: int =
 # --------------------------------------------------------------------------- #
 def slider_for(sweep: Sweep, value=None):
     """A :class:`ipywidgets.SelectionSlider` over the sweep's values (``value``: the starting one)."""
-    import ipywidgets
-
     options = [(f"{v:g}", v) for v in sweep.values]
     start = sweep.values[0] if value is None else (float(value) if sweep.param == "gp_lambda" else int(value))
     if start not in sweep.entries:
@@ -275,18 +276,6 @@ def slider_for(sweep: Sweep, value=None):
                                       style={"description_width": "80px"})
 
 
-def figure_output(fig, *, dpi: int = 80) -> dict:
-    """A figure as one notebook ``display_data`` output (PNG), for an Output widget's ``outputs``."""
-    import base64
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    title = fig._suptitle.get_text() if fig._suptitle is not None else "figure"
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": f"<{title}>"}}
-
-
 def redraw(sweep: Sweep, value, *, output=None, show: bool = False) -> dict:
     """The slider's callback: draw the three panels for ``value`` from the sweep and return its summary.
 
@@ -295,10 +284,6 @@ def redraw(sweep: Sweep, value, *, output=None, show: bool = False) -> dict:
     is displayed in the cell with ``show``; either way it is closed afterwards and
     also returned in the summary (key ``"figure"``).
     """
-    import matplotlib.pyplot as plt
-
-    from bagan_lib.figures.toy import plot_sweep_entry
-
     if value not in sweep.entries:
         raise KitError(f"{sweep.param} = {value!r} was not precomputed.", f"pick one of {list(sweep.values)}.")
     entry = sweep.entries[value]
@@ -310,8 +295,6 @@ def redraw(sweep: Sweep, value, *, output=None, show: bool = False) -> dict:
     if output is not None:
         output.outputs = (figure_output(fig),)
     elif show:
-        from IPython.display import display
-
         display(fig)
     plt.close(fig)
     return summary
@@ -320,46 +303,6 @@ def redraw(sweep: Sweep, value, *, output=None, show: bool = False) -> dict:
 def sweep_interactive(sweep: Sweep, value=None):
     """An :class:`ipywidgets.interactive` for a toy sweep (see :func:`interactive_figure`)."""
     return interactive_figure(slider_for(sweep, value), lambda v, area: redraw(sweep, v, output=area))
-
-
-def interactive_figure(slider, draw):
-    """An :class:`ipywidgets.interactive`: ``slider``, then two output areas; ``draw(value, area)`` fills the second.
-
-    ``children[0]`` is the slider; ``children[-2]`` the interactive's own output
-    area (it shows a traceback if the callback fails); ``children[-1]`` the figure
-    area, whose ``outputs`` the callback replaces with the new figure. ``result``
-    holds the last summary ``draw`` returned. The callback runs once on
-    creation, with the starting value.
-
-    Why a separate figure area: the figure is set as that widget's state instead
-    of being displayed into the interactive's capturing output area. For every
-    captured output, a headless executor (nbclient, under papermill) sends the
-    widget's new state back on the kernel's shell channel while it is waiting on
-    that channel for the cell's reply. With captured figures, papermill runs of
-    notebooks 02-03 intermittently stalled: the reply sat unread until the
-    execution timeout, or forever without one. Setting the state avoids it.
-    """
-    import ipywidgets
-
-    figure_area = ipywidgets.Output()
-
-    def callback(value):
-        return draw(value, figure_area)
-
-    widget = ipywidgets.interactive(callback, value=slider)
-    widget.children = (*widget.children, figure_area)
-    return widget
-
-
-def show_interactive(widget, what: str) -> dict:
-    """Display an :func:`interactive_figure` and fail loudly if its first redraw failed; returns its summary."""
-    from IPython.display import display
-
-    display(widget)
-    if widget.result is None:
-        raise KitError(f"The {what} slider could not draw its first figure.",
-                       "see the traceback in the slider's output area above.")
-    return {k: v for k, v in widget.result.items() if k != "figure"}
 
 
 def show_sweep(sweep: Sweep, value=None):

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.integrate import trapezoid
 from scipy.special import expit, ndtr
 
@@ -222,8 +223,6 @@ def generator_gradient(distance, *, sigma: float = 1.0, loss: str = "non_saturat
 
 def gradient_table(distances, *, sigma: float = 1.0, sharpness=(1.0,)):
     """A pandas table: distance, JS, W1 and both generator gradients (for each ``sharpness``)."""
-    import pandas as pd
-
     rows = []
     for d in distances:
         row = {"distance": float(d), "JS (nats)": js_divergence((0.0, sigma), (float(d), sigma)),
