@@ -248,7 +248,8 @@ def class_count_table(data):
     return pd.DataFrame({"class": range(data.n_classes), "name": data.class_names, "images": data.counts()})
 
 
-def _minority(counts) -> np.ndarray:
+def minority_classes(counts) -> np.ndarray:
+    """The classes with fewer training images than the largest one."""
     return np.flatnonzero(np.asarray(counts) < np.max(counts))
 
 
@@ -274,7 +275,8 @@ def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
                            "pass the out_dir of a finished notebook 09 run (papermill ... -p out_dir DIR).")
         these = pd.read_csv(folder / "class_counts.csv")["images"].to_numpy()
         # the protocol's split depends on the seed, so counts may differ a little; the minority classes may not
-        if counts is not None and (len(these) != len(counts) or not np.array_equal(_minority(these), _minority(counts))):
+        if counts is not None and (len(these) != len(counts)
+                                   or not np.array_equal(minority_classes(these), minority_classes(counts))):
             raise KitError(f"{folder} has other minority classes (counts {these.tolist()}) than the first run "
                            f"({counts.tolist()}).", "combine runs of one dataset, protocol and profile only.")
         counts = these
@@ -285,7 +287,7 @@ def summarize_runs(run_dirs, out_dir, *, say=print) -> dict:
     repeated = frame.groupby(["training set", "classifier"])["seed"].apply(lambda s: s.duplicated().any())
     if repeated.any():
         raise KitError("A seed appears in more than one of the runs.", "pass each seed's folder once.")
-    minority = _minority(counts)
+    minority = minority_classes(counts)
     tables = {"seed_table_cnn": seed_table(rows, minority),
               "seed_table_cnn_svm": seed_table(rows, minority, classifier="CNN-SVM"),
               "verdicts": verdicts(rows, minority)}
