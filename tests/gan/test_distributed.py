@@ -33,6 +33,8 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # long end to end: `pytest -m "not slow"` skips it while developing
+
 SCRIPT = r'''
 import json, os
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -43,8 +45,6 @@ import keras
 import numpy as np
 from bagan_lib.errors import KitError
 from bagan_lib.models.builders import build_autoencoder, build_model
-
-pytestmark = pytest.mark.slow  # long end to end: `pytest -m "not slow"` skips it while developing
 
 SIZE, N, LATENT, WIDTH, BATCH = 32, 3, 8, 0.125, 16
 
