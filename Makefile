@@ -24,20 +24,22 @@ run: $(STAMP)
 # --dist loadfile: a worker takes a whole file, so module fixtures are built once and a notebook's
 # nbval cells run in order in one kernel. (loadgroup, which could split the papermill file,
 # does not group under pytest 9.2 with xdist 3.8: xdist renames items through a removed attribute.)
+# PYTEST_ARGS narrows a run while developing, e.g. make test PYTEST_ARGS='-m "not slow" tests/gan'.
 TEST_WORKERS ?= 2
+PYTEST_ARGS ?= tests notebooks
 test: $(STAMP) browser
-	BAGAN_PROFILE=smoke $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider \
+	BAGAN_PROFILE=smoke $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider \
 	  -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 install: $(STAMP)
 
-# The slider test (tests/test_browser_sliders.py) drives Debian's Chromium with Playwright;
+# The slider test (tests/toy/test_browser_sliders.py) drives Debian's Chromium with Playwright;
 # Playwright's own browser download does not work here, so Chromium comes from apt (CI runs as root).
 CHROMIUM ?= /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  echo "installing chromium with apt-get (for tests/test_browser_sliders.py)"; \
+	  echo "installing chromium with apt-get (for tests/toy/test_browser_sliders.py)"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: install Debian's chromium package"; exit 1; }
 

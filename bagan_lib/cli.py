@@ -3,11 +3,12 @@
 Commands
 --------
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
-``train``         train one model (BAGAN, cDRAGAN, BAGAN-GP v1-v3) with checkpoints; ``--resume``.
+``train``         train one model (any in ``bagan_lib.models.recipes.RECIPES``) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
                   ``--versus-reference`` against the reference design's step.
 ``evaluate``      per-class FID and KID of trained runs: the BAGAN-GP paper's Table 4 (CSV, Markdown, JSON, figure).
 ``data summary``  one row per class with its count in each split after a protocol.
+``augmentation combine`` notebook 09's runs of several seeds in one table.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
@@ -19,8 +20,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from .errors import KitError
+from bagan_lib.errors import KitError
+from bagan_lib.notebook_setup import start
+
+# Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
+# and input errors stay fast.
 
 DATA_DIR_HELP = "folder holding the dataset files (else BAGAN_DATA_DIR, data/, Keras cache)"
 
@@ -33,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_run(args) -> int:
-    from .pipeline import run_all
+    from bagan_lib.runtime.main_job import run_all
 
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
                      only=args.only)
@@ -41,11 +47,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from pathlib import Path
-
-    from .notebook_setup import start
-    from .run_folder import RunFolder
-    from .training import TrainConfig, train_model
+    from bagan_lib.training.config import TrainConfig
+    from bagan_lib.training.run_folder import RunFolder
 
     options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
     config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
@@ -61,6 +64,8 @@ def _cmd_train(args) -> int:
     config.check()
     RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
     start(args.profile, seed=args.seed)
+    from bagan_lib.training.run import train_model  # imports TensorFlow: after start()
+
     result = train_model(config)
     print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "
           f"checkpoints/ and figures in {result.out_dir}", flush=True)
@@ -68,8 +73,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_data_summary(args) -> int:
-    from .data import load_dataset
-    from .imbalance import apply_protocol
+    from bagan_lib.data import load_dataset
+    from bagan_lib.data.imbalance import apply_protocol
 
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
     split = apply_protocol(dataset, args.protocol, rate=args.rate, majority=args.majority,
@@ -86,15 +91,15 @@ def _cmd_data_summary(args) -> int:
 
 
 def _cmd_augmentation_combine(args) -> int:
-    from .augmentation_study import summarize_runs
+    from bagan_lib.experiments.augmentation_study import summarize_runs
 
     summarize_runs(args.runs, args.out)
     return 0
 
 
 def _cmd_notebooks_clean(args) -> int:
-    from .notebook_hygiene import clean_files
-    from .pipeline import NOTEBOOKS_DIR
+    from bagan_lib.runtime.notebook_hygiene import clean_files
+    from bagan_lib.runtime.main_job import NOTEBOOKS_DIR
 
     paths = args.paths or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     for path in clean_files(paths):
@@ -103,7 +108,7 @@ def _cmd_notebooks_clean(args) -> int:
 
 
 def _cmd_notebooks_record(args) -> int:
-    from .notebook_hygiene import record_checked_outputs
+    from bagan_lib.runtime.notebook_hygiene import record_checked_outputs
 
     for path in args.paths:
         record_checked_outputs(path)
@@ -112,8 +117,8 @@ def _cmd_notebooks_record(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .imbalance import PROTOCOL_NAMES
-    from .profiles import PROFILES
+    from bagan_lib.data.imbalance import PROTOCOL_NAMES
+    from bagan_lib.profiles import PROFILES
 
     parser = _Parser(prog="bagan-kit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -171,8 +176,7 @@ def _add_protocol_options(parser) -> None:
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:
-    from .pretraining import STRATEGIES
-    from .recipes import MODEL_NAMES
+    from bagan_lib.models.recipes import MODEL_NAMES, STRATEGIES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
     train.add_argument("--model", required=True, choices=MODEL_NAMES)
@@ -204,8 +208,8 @@ def _add_train_parser(commands, profiles, protocols) -> None:
 
 
 def _add_bench_parser(commands, profiles) -> None:
-    from .bench import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
-    from .recipes import MODEL_NAMES
+    from bagan_lib.perf.sizes import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
+    from bagan_lib.models.recipes import MODEL_NAMES
 
     bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
     bench.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_MODELS),
@@ -235,7 +239,7 @@ def _add_bench_parser(commands, profiles) -> None:
 
 
 def _add_evaluate_parser(commands) -> None:
-    from .metrics.extractors import EXTRACTORS, INCEPTION_SIZES
+    from bagan_lib.metrics.extractors import EXTRACTORS, INCEPTION_SIZES
 
     evaluate = commands.add_parser("evaluate", help="per-class FID and KID of trained runs (the paper's Table 4)")
     evaluate.add_argument("--runs", nargs="+", metavar="DIR",
@@ -259,16 +263,61 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.set_defaults(func=_cmd_evaluate)
 
 
-def _cmd_evaluate(args) -> int:
-    from .metrics.table4 import run_command
+def _check_evaluate(args) -> None:
+    """The ``evaluate`` options checked before TensorFlow is imported (KitError: one line, exit 2)."""
+    if not args.runs:
+        raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
+    for run_dir in args.runs:
+        if not (Path(run_dir) / "config.json").is_file():
+            raise KitError(f"{run_dir} is not a run folder (no config.json).",
+                           "pass the --out folders of `python -m bagan_lib train` runs.")
+    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+    if args.bootstrap < 0:
+        raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
-    return run_command(args)
+
+def _cmd_evaluate(args) -> int:
+    """Table 4 of ``--runs`` into ``--out``, the FID table on stdout (or ``--merge`` saved evaluations)."""
+    if args.merge:
+        from bagan_lib.experiments.table4 import merge_tables, print_share, save_table4
+
+        table = merge_tables(args.merge)
+        paths = save_table4(table, args.out)
+        print(f"# Per-class FID, {table.extractor}, seeds {table.settings['seeds']}")
+        print(table.fid.to_markdown(index=False))
+        print_share(table)
+        print(f"merged {len(args.merge)} evaluations: {', '.join(str(p) for p in paths.values())}", flush=True)
+        return 0
+    _check_evaluate(args)
+    start(None, seed=args.extractor_seed, verbose=False)
+    from bagan_lib.experiments.table4 import evaluate_runs, print_share, save_table4
+
+    table = evaluate_runs(args.runs, extractor=args.extractor, n_per_class=args.n_per_class,
+                          extractor_seed=args.extractor_seed, bootstrap=args.bootstrap, kid_subsets=args.kid_subsets,
+                          kid_subset_size=args.kid_subset_size, inception_size=args.inception_size,
+                          weights_path=args.weights_path, weights_sha256=args.weights_sha256,
+                          data_dir=args.data_dir, cache_dir=args.cache_dir)
+    paths = save_table4(table, args.out)
+    print(f"# Per-class FID, {table.extractor}, {table.settings['n_per_class']} images per class")
+    print(table.fid.to_markdown(index=False))
+    print_share(table)
+    for note in table.notes:
+        print(f"note: {note}")
+    print(f"done in {table.settings['seconds']:.0f} s: {', '.join(str(p) for p in paths.values())}", flush=True)
+    return 0
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_command
+    from bagan_lib.perf.command import run_command
 
-    return run_command(args)
+    return run_command(models=args.models, profiles=args.profiles, xla=args.xla, repeats=args.repeats,
+                       image_size=args.image_size, batch_size=args.batch_size, width=args.width,
+                       channels=args.channels, versus_reference=args.versus_reference, ops=args.ops,
+                       pairs=args.pairs, reference_onednn=args.reference_onednn, json_path=args.json,
+                       out=args.out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,8 +25,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KitError
-from .profiles import Profile, get_profile
+from bagan_lib.errors import KitError
+from bagan_lib.profiles import Profile, get_profile
+
+# Lazy imports in this module: TensorFlow and Keras are imported only after their environment variables are set.
 
 MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
 

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .errors import KitError
+from bagan_lib.errors import KitError
 
 ENV_VAR = "BAGAN_PROFILE"
 DEFAULT_PROFILE = "teach"

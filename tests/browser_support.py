@@ -1,4 +1,4 @@
-"""JupyterLab + headless Chromium for tests/test_browser_sliders.py.
+"""JupyterLab + headless Chromium for tests/toy/test_browser_sliders.py.
 
 :class:`LabServer` starts JupyterLab on a free localhost port with a random token,
 in its own process group, with its config, data, runtime, settings and workspace

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+# TensorFlow's C++ start-up messages off, for every test file, before any of them imports TensorFlow.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bagan_lib.imbalance import PAPER_TABLES
+from bagan_lib.data.imbalance import PAPER_TABLES
 
 
 def run_cli(*args, cwd, env_extra=None):

@@ -10,7 +10,9 @@ import nbformat
 import papermill
 import pytest
 
-from bagan_lib.pipeline import NOTEBOOKS_DIR, list_notebooks
+from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, list_notebooks
+
+pytestmark = pytest.mark.slow  # long end to end: `pytest -m "not slow"` skips it while developing
 
 # Outputs each notebook must write at the smoke profile: (figures, tables), by file stem.
 EXPECTED = {

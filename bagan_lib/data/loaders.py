@@ -17,6 +17,8 @@ from bagan_lib.data import custom, sources
 from bagan_lib.data.dataset import Dataset
 from bagan_lib.errors import KitError
 
+# Lazy imports in this module: `import bagan_lib.data` stays free of TensorFlow (the command line's `data summary`).
+
 DATASET_NAMES = ("fashion_mnist", "mnist", "cifar10", "digits", "synthetic_cells", "synthetic_cells_fine")
 CUSTOM_FORMS = ("folder:PATH", "npz:PATH")
 

@@ -34,6 +34,9 @@ import numpy as np
 
 from bagan_lib.data.formats import read_cifar_batch, read_idx, verify_file
 from bagan_lib.errors import DatasetNotFoundError, KitError
+from bagan_lib.notebook_setup import configure_tensorflow_environment, silenced_native_stderr
+
+# Lazy imports in this module: `import bagan_lib.data` stays free of TensorFlow; Keras loads only to download.
 
 # (x_train, y_train, x_test, y_test): images uint8 NHWC, labels int64.
 Splits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -159,7 +162,6 @@ def read_cifar_tarball(path: Path) -> Union[Found, str, None]:
 
 def _as_splits(x_train, y_train, x_test, y_test) -> Splits:
     """Give every image array a channel axis and every label array int64."""
-
     def images(x):
         x = np.asarray(x, dtype=np.uint8)
         return x[..., None] if x.ndim == 3 else x
@@ -256,8 +258,6 @@ def is_offline() -> bool:
 
 def download_with_keras(dataset: str) -> None:
     """Let Keras download ``dataset`` into its cache (imports Keras, so TensorFlow)."""
-    from bagan_lib.notebook_setup import silenced_native_stderr, configure_tensorflow_environment
-
     if "tensorflow" not in sys.modules:
         # Same quiet TensorFlow start-up as the notebooks, so an offline failure
         # stays a one-line error on the command line.

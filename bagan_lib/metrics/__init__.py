@@ -10,22 +10,23 @@ One concept per module:
 * :mod:`.precision_recall`: k-NN manifold precision and recall (Kynkaanniemi et al. 2019).
 * :mod:`.extractors`: the ``inception`` (Keras InceptionV3) and ``domain`` (the kit's classifier) extractors.
 * :mod:`.per_class`: per-class FID and KID of a trained generator against held-out real images.
-* :mod:`.table4`, :mod:`.table4_plots`: the BAGAN-GP paper's Table 4 from run folders (``python -m bagan_lib evaluate``).
-* :mod:`.table4_runs`: the runs of notebooks 04 and 06 located and checked, or trained as notebook 06 does.
-* :mod:`.sample_size`: FID and KID against the number of real images (one class against itself), FID's 1-D bias.
+* :mod:`.scoring_classifier`: the real-data classifier that scores generated images per class (notebooks 04-09)
+  and gives the ``domain`` extractor its features.
 * :mod:`.feature_maps`: t-SNE of real and generated features per class (BAGAN-GP Fig. 11).
 * :mod:`.extractor_comparison`: per-class scores in several feature spaces side by side; the pixel extractor.
-* :mod:`.blas`: one BLAS thread for the many small matrix operations (much faster on a small shared CPU).
+* :mod:`.blas_threads`: one BLAS thread for the many small matrix operations (much faster on a small shared CPU).
 
-The extractors, SSIM and Table 4 import TensorFlow when called; the formulas need only numpy, scipy and sklearn.
+Table 4 and the sample-size study, which load and train runs, are experiments (:mod:`bagan_lib.experiments`).
+The extractors and SSIM import TensorFlow when called (the command line reads this package before it sets
+TensorFlow up); the formulas need only numpy, scipy and sklearn. All of it: notebook 08.
 """
 
-from .features import RAW, Features, as_features, paired_features, same_extractor
-from .frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
-from .inception_score import ISResult, inception_score
-from .kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
-from .precision_recall import PrecisionRecall, precision_recall
-from .ssim import SSIMResult, ssim_score
+from bagan_lib.metrics.features import RAW, Features, as_features, paired_features, same_extractor
+from bagan_lib.metrics.frechet import FIDResult, fid, frechet_distance, gaussian_stats, trace_sqrt_product
+from bagan_lib.metrics.inception_score import ISResult, inception_score
+from bagan_lib.metrics.kid import KIDResult, kid, mmd2_unbiased, polynomial_kernel
+from bagan_lib.metrics.precision_recall import PrecisionRecall, precision_recall
+from bagan_lib.metrics.ssim import SSIMResult, ssim_score
 
 __all__ = ["RAW", "Features", "as_features", "paired_features", "same_extractor", "FIDResult", "fid", "frechet_distance",
            "gaussian_stats", "trace_sqrt_product", "ISResult", "inception_score", "KIDResult", "kid",

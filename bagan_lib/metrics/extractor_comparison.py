@@ -16,8 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.features import Features
+from bagan_lib.metrics.per_class import per_class_scores
 
 
 class PixelExtractor:
@@ -36,8 +40,6 @@ class PixelExtractor:
         self.size, self.name = size, f"pixels-{size}px"
 
     def __call__(self, images):
-        from .features import Features
-
         x = np.asarray(images, dtype=np.float64)
         if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[1] % self.size:
             raise KitError(f"Images of shape {x.shape[1:]} cannot be averaged to {self.size}x{self.size} blocks.",
@@ -62,10 +64,7 @@ def compare_extractors(extractors: dict, real_images, real_labels, generated_ima
                        seed: int = 0) -> ExtractorComparison:
     """Per-class FID and KID of ``generated_images`` against ``real_images`` with every extractor of ``extractors``
     (label -> extractor, e.g. ``{"domain": ..., "inception": ...}``)."""
-    import pandas as pd
-    from scipy.stats import spearmanr
 
-    from .per_class import per_class_scores
 
     if not extractors:
         raise KitError("No extractor to compare.", "pass e.g. {'domain': domain_extractor(dataset)}.")

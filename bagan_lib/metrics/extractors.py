@@ -12,7 +12,7 @@
     ``inception-224``; ``weights=None`` (random weights, to test the code path)
     is ``inception-299-untrained``, whose numbers mean nothing.
 ``domain``
-    The kit's real-data classifier (:mod:`bagan_lib.classifier`), trained on the
+    The kit's real-data classifier (:mod:`bagan_lib.metrics.scoring_classifier`), trained on the
     dataset's real training images balanced by oversampling and cached on disk
     keyed by dataset, image size, seed and a hash of its training data; features
     from its penultimate ``features`` layer. Name: ``domain:<classifier key>``,
@@ -26,8 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ChecksumError, KitError
-from .features import Features
+from bagan_lib.data.sources import OFFLINE_VAR, is_offline, keras_cache_dir
+from bagan_lib.errors import ChecksumError, KitError
+from bagan_lib.metrics.features import Features
+from bagan_lib.profiles import get_profile
+
+# Lazy imports in this module: the command line reads the extractor names at start-up; TensorFlow is imported when
+# an extractor is built.
 
 EXTRACTORS = ("domain", "inception")
 INCEPTION_SIZES = (299, 224)
@@ -41,7 +46,7 @@ INCEPTION_FILES = {
 
 
 class DomainExtractor:
-    """The penultimate layer of a trained :class:`bagan_lib.classifier.Classifier`."""
+    """The penultimate layer of a trained :class:`bagan_lib.metrics.scoring_classifier.Classifier`."""
 
     kind = "domain"
 
@@ -53,22 +58,21 @@ class DomainExtractor:
         self.image_shape = classifier.image_shape
 
     def __call__(self, images, batch_size: int = 1024) -> Features:
-        from ..classifier import penultimate_features
+        from bagan_lib.metrics.scoring_classifier import penultimate_features
 
         return Features(np.asarray(penultimate_features(self.classifier, images, batch_size=batch_size)), self.name)
 
 
 def domain_extractor(dataset: str, *, image_size: int = 32, seed: int = 0, profile: str | None = None,
                      data_dir=None, cache_dir=None, verbose: bool = True) -> DomainExtractor:
-    """The ``domain`` extractor of ``dataset``: :func:`bagan_lib.classifier.for_profile`'s classifier.
+    """The ``domain`` extractor of ``dataset``: :func:`bagan_lib.metrics.scoring_classifier.for_profile`'s classifier.
 
     Trained once with the profile's budget and cached (``cache_dir``, default
     ``$BAGAN_CACHE_DIR`` or ``~/.cache/bagan-kit``); a later call with the same
     dataset, image size and seed loads it. Keep ``seed`` fixed across the runs
     you compare (it is the extractor's seed, not the GAN's).
     """
-    from ..classifier import for_profile
-    from ..profiles import get_profile
+    from bagan_lib.metrics.scoring_classifier import for_profile
 
     reference = for_profile(dataset, get_profile(profile), image_size=image_size, seed=seed, data_dir=data_dir,
                             cache_dir=cache_dir, verbose=verbose)
@@ -76,8 +80,6 @@ def domain_extractor(dataset: str, *, image_size: int = 32, seed: int = 0, profi
 
 
 def _keras_models_dir() -> Path:
-    from ..data.sources import keras_cache_dir
-
     return keras_cache_dir().parent / "models"
 
 
@@ -126,8 +128,6 @@ def inception_weights_file(*, include_top: bool = False, weights_path=None, sha2
     Keras expects, where to put it, ``weights_path``) and that the ``domain``
     extractor needs none.
     """
-    from ..data.sources import OFFLINE_VAR, is_offline
-
     file_name, md5 = INCEPTION_FILES[include_top]
     if weights_path:
         return check_weights_file(weights_path, include_top=include_top, sha256=sha256)
@@ -177,7 +177,7 @@ class InceptionExtractor:
     def __call__(self, images, batch_size: int = 32) -> Features:
         import tensorflow as tf
 
-        from ..classifier import classifier_images
+        from bagan_lib.metrics.scoring_classifier import classifier_images
 
         x = classifier_images(images)  # float32 in [-1, 1] (uint8 is scaled), else a KitError
         if x.shape[-1] not in (1, 3):

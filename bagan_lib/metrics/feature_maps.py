@@ -5,7 +5,7 @@ images of a class differ from the real ones in the extractor's feature space:
 shifted (the two clouds apart), too narrow (generated points in one corner of
 the real cloud: low recall), or landing among another class's real images.
 :func:`real_generated_map` embeds real and generated features of every class
-in one 2-D t-SNE (:func:`bagan_lib.latent_analysis.tsne_2d`), so a panel per
+in one 2-D t-SNE (:func:`bagan_lib.experiments.latent_analysis.tsne_2d`), so a panel per
 class can show both clouds on the same axes. As for any t-SNE, distances in
 the map are not to be measured; the numbers (precision and recall,
 :mod:`bagan_lib.metrics.precision_recall`) come from the full feature space.
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
-from .features import paired_features
+from bagan_lib.errors import KitError
+from bagan_lib.experiments.latent_analysis import tsne_2d
+from bagan_lib.metrics.features import paired_features
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ def real_generated_map(real, real_labels, generated, generated_labels, *, max_pe
     real images keeps them all (``synthetic_cells``: 27 schizonts). Both sets
     must come from one extractor.
     """
-    from ..latent_analysis import tsne_2d
 
     real, generated, name = paired_features(real, generated, extractor)
     real_labels, generated_labels = np.asarray(real_labels).reshape(-1), np.asarray(generated_labels).reshape(-1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
 
 RAW = "raw"
 

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
-from .blas import blas_threads_for
-from .features import as_features, paired_features
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.blas_threads import blas_threads_for
+from bagan_lib.metrics.features import as_features, paired_features
+
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; heavier libraries
+# load on first use.
 
 
 def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:

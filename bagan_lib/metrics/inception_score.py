@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
+
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; scipy loads on
+# first use.
 
 
 @dataclass(frozen=True)

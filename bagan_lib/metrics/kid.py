@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
-from .features import paired_features
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.features import paired_features
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -17,13 +17,17 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-from ..errors import KitError
-from .blas import blas_threads_for
-from .features import Features, paired_features
-from .frechet import fid
-from .kid import kid
-from .precision_recall import precision_recall
+from bagan_lib.data.preprocess import prepare_images
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.blas_threads import blas_threads_for
+from bagan_lib.metrics.features import Features, paired_features
+from bagan_lib.metrics.frechet import fid
+from bagan_lib.metrics.kid import kid
+from bagan_lib.metrics.precision_recall import precision_recall
+from bagan_lib.gan.sampling import generate_per_class
+from bagan_lib.metrics.scoring_classifier import real_class_accuracy
 
 
 @dataclass
@@ -39,13 +43,11 @@ class PerClassResult:
 
 
 def held_out_images(split, image_size: int, channels: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The held-out real images of a :class:`~bagan_lib.imbalance.ProtocolSplit`, in [-1, 1] at ``image_size``.
+    """The held-out real images of a :class:`~bagan_lib.data.imbalance.ProtocolSplit`, in [-1, 1] at ``image_size``.
 
     The protocol's own held-out part (BAGAN-GP's 30 % split) where it has one,
     else the dataset's test split (``synthetic_cells``: Table 3's validation counts).
     """
-    from ..data.preprocess import prepare_images
-
     x, y = (split.x_val, split.y_val) if len(split.y_val) else (split.x_test, split.y_test)
     return prepare_images(x, image_size, channels), np.asarray(y, dtype=np.int64)
 
@@ -68,7 +70,6 @@ def per_class_scores(real, real_labels, generated, generated_labels, *, class_na
     capped by the smaller sample). Where ``n_real`` is below the feature dimension the row's ``note``
     says so, and one warning names those classes (``warn=False``: only the notes).
     """
-    import pandas as pd
 
     real, generated, name = paired_features(real, generated, min_rows=1)
     n_classes = len(class_names)
@@ -122,11 +123,9 @@ def add_class_share(result: PerClassResult, classifier, images, labels) -> PerCl
     """Add the column ``share``: per class c, the share of ``images`` labelled c that ``classifier`` calls c.
 
     The kit's quality check of notebooks 04-06 (chance is 1 / n classes): with
-    the real-data classifier (:func:`bagan_lib.classifier.for_profile`), a class
+    the real-data classifier (:func:`bagan_lib.metrics.scoring_classifier.for_profile`), a class
     a generator ignores scores near 0 however close its FID or KID is.
     """
-    from ..classifier import real_class_accuracy
-
     accuracy = real_class_accuracy(classifier, images, labels).set_index("class")["accuracy"]
     result.table["share"] = result.table["class"].map(accuracy).to_numpy()
     return result
@@ -139,15 +138,14 @@ def evaluate_generator(generator, extractor, *, real_images, real_labels, class_
 
     ``generator``: a GAN trainer (``trainer.images_from_noise``, noise seeded by
     ``seed``) or a function ``labels -> images in [-1, 1]``
-    (:func:`bagan_lib.classifier.generate_per_class`). ``extractor``: a
+    (:func:`bagan_lib.metrics.scoring_classifier.generate_per_class`). ``extractor``: a
     :mod:`~bagan_lib.metrics.extractors` extractor; ``real_features`` (of the
     same extractor) skips extracting the real images again. With
-    ``share_classifier`` (a real-data :class:`~bagan_lib.classifier.Classifier`)
+    ``share_classifier`` (a real-data :class:`~bagan_lib.metrics.scoring_classifier.Classifier`)
     the table gets the column ``share`` (:func:`add_class_share`). ``seconds``
     holds the time spent generating, extracting and scoring. Other options go to
     :func:`per_class_scores`.
     """
-    from ..classifier import generate_per_class
 
     times = {}
     start = time.perf_counter()

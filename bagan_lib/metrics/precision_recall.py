@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
-from .features import paired_features
+from bagan_lib.errors import KitError
+from bagan_lib.metrics.features import paired_features
+
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; scikit-learn loads
+# on first use.
 
 
 @dataclass(frozen=True)

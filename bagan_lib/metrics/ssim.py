@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import KitError
+from bagan_lib.errors import KitError
+
+# Lazy imports in this module: the metrics package face is read by the command line at start-up; TensorFlow loads on
+# first use.
 
 VALUE_RANGES = ((-1.0, 1.0), (0.0, 1.0))
 

@@ -1,0 +1,60 @@
+"""tf.data input: the training images in a fixed order per (seed, step), batched and prefetched.
+
+The images are resized and scaled to [-1, 1] once, up front
+(:func:`bagan_lib.data.prepare_images`), and kept in memory: the datasets of
+the papers fit easily. The batch of global step ``s`` depends only on the seed
+and ``s`` (:func:`step_batches`), so a run resumed at step ``s`` sees exactly
+the batches an uninterrupted run sees, and the training step never waits for
+input (prefetching).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from bagan_lib.errors import KitError
+
+
+def cap_per_class(y, max_per_class, *, seed: int = 0) -> np.ndarray:
+    """Indices keeping at most ``max_per_class`` images of each class (a profile's size cap), in order.
+
+    ``max_per_class``: one cap for all classes, a sequence of caps (one per class), or None (keep all).
+    """
+    y = np.asarray(y)
+    if max_per_class is None:
+        return np.arange(len(y))
+    caps = np.broadcast_to(np.asarray(max_per_class), (int(y.max()) + 1,)) if len(y) else ()
+    rng = np.random.default_rng(seed)
+    keep = [rng.permutation(np.flatnonzero(y == c))[:int(caps[c])] for c in np.unique(y)]
+    return np.sort(np.concatenate(keep))
+
+
+def epoch_order(n_images: int, epoch: int, seed: int) -> np.ndarray:
+    """The order of the training images in ``epoch``: a permutation that depends only on (seed, epoch)."""
+    return np.random.default_rng([seed, epoch]).permutation(n_images)
+
+
+def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed: int, start_step: int,
+                 end_step: int):
+    """A ``tf.data.Dataset`` of the batches of global steps ``start_step .. end_step - 1``.
+
+    Batch ``s`` is the ``s % steps_per_epoch``-th slice of :func:`epoch_order` for
+    epoch ``s // steps_per_epoch``: it depends only on the seed and ``s``, so a run
+    resumed at step ``s`` sees exactly the batches the uninterrupted run saw. Every
+    epoch is a fresh permutation; the last ``n - steps_per_epoch * batch_size``
+    images of each permutation are left out of that epoch.
+    """
+
+    n = len(labels)
+    if steps_per_epoch * batch_size > n:
+        raise KitError(f"{steps_per_epoch} steps of {batch_size} images need {steps_per_epoch * batch_size} "
+                       f"images, but there are {n}.", "lower steps_per_epoch or batch_size.")
+    first, last = start_step // steps_per_epoch, (end_step - 1) // steps_per_epoch
+    order = np.concatenate([epoch_order(n, e, seed)[:steps_per_epoch * batch_size] for e in range(first, last + 1)])
+    offset = (start_step - first * steps_per_epoch) * batch_size
+    order = order[offset:offset + (end_step - start_step) * batch_size]
+    images = tf.constant(np.asarray(images, dtype=np.float32))
+    labels = tf.constant(np.asarray(labels, dtype=np.int32))
+    data = tf.data.Dataset.from_tensor_slices(order.astype(np.int64)).batch(batch_size, drop_remainder=True)
+    return data.map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx))).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,16 @@
+"""The GAN mathematics: losses, penalties, objectives and the one trainer every GAN of the kit uses.
+
+* :mod:`.losses`: the minimax and non-saturating GAN losses, Wasserstein, BAGAN's and the conditional losses, on
+  logits. Notebooks 01-06; BAGAN-GP Eq. 1-3, 6, 9, 12-15; BAGAN Eq. B1-B2; AC-GAN.
+* :mod:`.penalties`: interpolates and the gradient penalty (model and noise interpolation). Notebooks 02-03, 06;
+  Eq. 7, 8, 10-11.
+* :mod:`.objectives`: ``OBJECTIVES``: each objective's critic terms and generator loss, as data.
+* :mod:`.trainer`: :class:`~.trainer.AdversarialTrainer`, the one ``keras.Model`` with ``train_step`` that every
+  model runs on (critic steps, fake labels, wrong labels, penalty). Notebooks 01-09.
+* :mod:`.critic_parts`: the conditional critic factored (image features once, the label head once per class); the
+  same mathematics as Eq. 14 with fewer FLOPs.
+* :mod:`.optimizer_step`: Adam on summed embedding rows (the textbook update).
+* :mod:`.class_latents`: BAGAN's class-conditional latent Gaussians. Notebook 04; BAGAN Eq. B3.
+* :mod:`.sampling`: images from a trained generator, per label, per class, and the sample grid. Notebooks 04-09;
+  Eq. 16.
+"""

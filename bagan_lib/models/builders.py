@@ -1,0 +1,188 @@
+"""BAGAN and the BAGAN-GP family as recipes on the one trainer (:class:`bagan_lib.gan.trainer.AdversarialTrainer`).
+
+=============  =========================  ==============  ============  ============  ========
+model          initialisation             labels of fakes  wrong labels  critic        equation
+=============  =========================  ==============  ============  ============  ========
+bagan          unsupervised AE (L2),      balanced,        no            (n+1)-class   B1-B2
+               class-conditional latents  ceil(B/n) fakes                softmax, 1x
+cdragan        none (fresh networks)      the batch's own  no            logit, GP     12-13
+bagan_gp_v1    unsupervised autoencoder   the batch's own  no            logit, GP     12-13
+bagan_gp_v2    unsupervised autoencoder   balanced         yes           logit, GP     14-15
+bagan_gp_v3    supervised autoencoder     balanced         yes           logit, GP     14-15
+capgan         CVAE, balanced by ROS      balanced         yes           logit, GP     14-15,
+               (:mod:`.pretraining`)                                   on enc. mu    C7
+cdcgan         none                       the batch's own  no            logit, BCE    2-3
+cgan           none, fully connected      the batch's own  no            logit, BCE    2-3
+wgan_gp        none                       the batch's own  no            score, GP     8-9
+acgan(_v1-3)   none                       balanced         no            source +      A1-A2
+                                                                       n classes
+=============  =========================  ==============  ============  ============  ========
+
+The last four are the augmentation papers' baselines (notebook 09): the
+conditional DCGAN of CAPGAN's comparison (BCE, 1 critic step, no penalty), the
+same objective on CGAN's fully connected networks (Mirza and Osindero 2014), a
+conditional WGAN-GP (the WGAN paper's top-up generator, here one network for
+all classes), and AC-GAN with an auxiliary classifier head, whose critic
+batches hold 50 % real images (``acgan``), 25 % (``acgan_v1``), 75 %
+(``acgan_v2``), or 75 % with 50 % every third epoch (``acgan_v3``), as in
+"On data augmentation using GANs".
+
+The BAGAN-GP models use the conditional BCE objective with the gradient penalty
+("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
+softmax objective, no penalty, one critic step, Adam(5e-5, 0.5) and copies the
+encoder into its discriminator (REFERENCE.md, "Original BAGAN"). CAPGAN
+(C-numbers: the CAPGAN paper's equations) pre-trains a conditional VAE
+(:mod:`bagan_lib.models.cvae`, Eq. C3-C10) on balanced data, then trains exactly as
+BAGAN-GP v3, with the discriminator built on the CVAE's conv stack and mean head.
+"""
+
+from __future__ import annotations
+
+from bagan_lib.errors import KitError
+from bagan_lib.gan.class_latents import class_conditional_latents
+from bagan_lib.gan.critic_parts import ConditionalCriticParts
+from bagan_lib.gan.trainer import AdversarialTrainer, PAPER_ADAM
+from bagan_lib.models.autoencoder import Autoencoder
+from bagan_lib.models.cvae import ConditionalVAE
+from bagan_lib.models.networks import (
+    build_bagan_discriminator, build_decoder, build_discriminator, build_embedding, build_encoder, build_generator,
+    build_mlp_discriminator, build_mlp_generator, build_vae_encoder)
+from bagan_lib.models.recipes import BAGAN_ADAM, Recipe, get_recipe
+
+ADAM_SETTINGS = {"paper": PAPER_ADAM, "bagan": BAGAN_ADAM}  # Recipe.adam -> the optimizers' settings
+
+
+def autoencoder_kind(model: str) -> str | None:
+    """None (cdragan), "unsupervised" (bagan, v1, v2), "supervised" (v3) or "cvae" (capgan): what ``model`` pre-trains."""
+    return get_recipe(model).autoencoder
+
+
+def default_reconstruction(model: str) -> str:
+    """"l2" for BAGAN (its paper: MSE), "l1" for the BAGAN-GP family (the reference code)."""
+    return get_recipe(model).reconstruction
+
+
+def build_autoencoder(*, supervised: bool, image_size: int, channels: int, n_classes: int, latent_dim: int,
+                      width: float = 1.0, reconstruction: str = "l1") -> Autoencoder:
+    """The autoencoder a recipe pre-trains: with the label embedding when ``supervised`` (paper Fig. 3)."""
+    return Autoencoder(build_encoder(image_size, channels, latent_dim, width),
+                       build_decoder(image_size, channels, latent_dim, width),
+                       build_embedding(n_classes, latent_dim) if supervised else None,
+                       reconstruction=reconstruction)
+
+
+def build_cvae(*, image_size: int, channels: int, n_classes: int, latent_dim: int, width: float = 1.0,
+               reduction: str = "elbo", weights: dict | None = None, seed: int | None = None) -> ConditionalVAE:
+    """CAPGAN's conditional VAE (paper Fig. 1b): its decoder has the generator's topology, so its weights transfer."""
+    return ConditionalVAE(build_vae_encoder(image_size, channels, latent_dim, width),
+                          build_decoder(image_size, channels, latent_dim, width),
+                          build_embedding(n_classes, latent_dim), reduction=reduction, weights=weights, seed=seed)
+
+
+def build_pretraining_network(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
+                              width: float = 1.0, seed: int | None = None):
+    """The network ``model`` pre-trains, compiled: its autoencoder, or CAPGAN's CVAE; None for cdragan."""
+    recipe = get_recipe(model)
+    shape = dict(image_size=image_size, channels=channels, n_classes=n_classes, latent_dim=latent_dim, width=width)
+    if recipe.autoencoder is None:
+        return None
+    if recipe.autoencoder == "cvae":
+        network = build_cvae(**shape, reduction=recipe.reconstruction.removeprefix("capgan_"), seed=seed)
+    else:
+        network = build_autoencoder(supervised=recipe.autoencoder == "supervised", reconstruction=recipe.reconstruction,
+                                    **shape)
+    network.compile()
+    return network
+
+
+def build_model(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
+                width: float = 1.0, autoencoder: Autoencoder | None = None, class_latents=None,
+                critic_steps: int | None = None, gp_lambda: float | None = None, interpolation: str = "model",
+                alpha: str = "uniform", discriminator_init: str | None = None, jit_compile: bool = False,
+                seed: int | None = None) -> AdversarialTrainer:
+    """A trainer for ``model`` (see the table above); pre-train ``autoencoder`` first where the recipe needs one.
+
+    The generator *is* the autoencoder's decoder (BAGAN) or embedding and decoder
+    (BAGAN-GP): they keep training. ``discriminator_init="encoder"`` copies the
+    encoder's conv stack into the discriminator (paper Fig. 5; always for BAGAN),
+    ``"fresh"`` (the BAGAN-GP reference's choice) does not. BAGAN also needs
+    ``class_latents``: the :class:`bagan_lib.gan.class_latents.ClassGaussians` of the
+    encoder's latents (:func:`bagan_lib.gan.class_latents.encode_class_gaussians`).
+    ``None`` settings take the model's defaults: BAGAN 1 critic step and no
+    penalty, BAGAN-GP 5 critic steps and lambda 10.
+    """
+    recipe = get_recipe(model)
+    recipe.check_gp_lambda(model, gp_lambda)
+    discriminator_init = discriminator_init or recipe.discriminator_init
+    if discriminator_init not in ("fresh", "encoder"):
+        raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
+    encoder, decoder, embedding = _pretrained_parts(model, recipe, autoencoder)
+    if discriminator_init == "encoder" and encoder is None:
+        raise KitError(f"{model} has no encoder to initialise the discriminator from.",
+                       "use discriminator_init='fresh' or a model with an autoencoder.")
+    init_encoder = encoder if discriminator_init == "encoder" else None
+    class_gaussians = recipe.latents == "class_gaussians"
+    settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
+                    wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
+                    jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective,
+                    critic_steps=_default(critic_steps, recipe.critic_steps or 5),
+                    gp_lambda=_default(gp_lambda, recipe.gp_lambda), optimizer_defaults=ADAM_SETTINGS[recipe.adam])
+    if class_latents is not None and not class_gaussians:
+        raise KitError(f"{model} draws z ~ N(0, I) and takes no class_latents.", "leave class_latents=None.")
+    if recipe.networks == "mlp":  # CGAN: fully connected, label concatenated; no conv critic to factor
+        return AdversarialTrainer(build_mlp_generator(image_size, channels, n_classes, latent_dim, width),
+                                  build_mlp_discriminator(image_size, channels, n_classes, width), **settings)
+    decoder = decoder or build_decoder(image_size, channels, latent_dim, width)
+    if class_gaussians:  # BAGAN: the class enters through z only, and the critic names n classes or "fake"
+        _check_class_latents(class_latents, n_classes, latent_dim)
+        critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
+        return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
+                                  latent_sampler=class_conditional_latents(class_latents), **settings)
+    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
+    if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
+        critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
+        return AdversarialTrainer(generator, critic, critic_label_inputs=False, real_share=recipe.real_share,
+                                  **settings)
+    critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
+                                 feature_dim=latent_dim if recipe.autoencoder == "cvae" else None)
+    return AdversarialTrainer(generator, critic, critic_parts=ConditionalCriticParts(critic), **settings)
+
+
+def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:
+    if class_latents is None:
+        raise KitError("bagan draws its latents from the per-class Gaussians of the encoder.",
+                       "pass class_latents=encode_class_gaussians(autoencoder.encoder, x_train, y_train, n).")
+    if (class_latents.n_classes, class_latents.latent_dim) != (n_classes, latent_dim):
+        raise KitError(f"class_latents hold {class_latents.n_classes} classes of {class_latents.latent_dim}-d "
+                       f"latents; the model has {n_classes} classes and latent_dim={latent_dim}.",
+                       "fit them with the same autoencoder and dataset as the model.")
+
+
+def _default(value, default):
+    """``default`` for None only: 0 stays 0 (and is then refused or used, never silently replaced)."""
+    return default if value is None else value
+
+
+def _pretrained_parts(model: str, recipe: Recipe, autoencoder):
+    """(encoder, decoder, embedding) of the pre-trained autoencoder a recipe needs, checked; Nones for cdragan."""
+    if recipe.autoencoder is None:
+        if autoencoder is not None:
+            raise KitError(f"{model} starts from fresh networks and takes no autoencoder.",
+                           "leave autoencoder=None, or choose bagan_gp_v1/v2/v3.")
+        return None, None, None
+    if recipe.autoencoder == "cvae":
+        if not isinstance(autoencoder, ConditionalVAE):
+            raise KitError(f"{model} starts from a pre-trained conditional VAE, got {type(autoencoder).__name__ if autoencoder is not None else 'none'}.",
+                           "pre-train build_cvae(...) (bagan_lib.models.pretraining.pretrain_cvae) and pass it as autoencoder=.")
+        return autoencoder.encoder, autoencoder.decoder, autoencoder.embedding
+    if isinstance(autoencoder, ConditionalVAE):
+        raise KitError(f"{model} starts from an autoencoder, got a conditional VAE.",
+                       "pass the autoencoder build_autoencoder(...) makes, or choose model='capgan'.")
+    supervised = recipe.autoencoder == "supervised"
+    if autoencoder is None:
+        raise KitError(f"{model} starts from a pre-trained {recipe.autoencoder} autoencoder.",
+                       f"train build_autoencoder(supervised={supervised}, ...) first and pass it as autoencoder=.")
+    if autoencoder.supervised != supervised:
+        raise KitError(f"{model} needs a {recipe.autoencoder} autoencoder, got the other kind.",
+                       f"build it with supervised={supervised}.")
+    return autoencoder.encoder, autoencoder.decoder, autoencoder.embedding

@@ -1,0 +1,85 @@
+"""What distinguishes the models, as data (no TensorFlow import: the command line reads it first).
+
+See :mod:`bagan_lib.models.builders` for the table and the builders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bagan_lib.errors import KitError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    autoencoder: str | None      # None, "unsupervised", "supervised" or "cvae" (CAPGAN)
+    fake_labels: str             # "real" or "balanced"
+    wrong_labels: bool
+    reconstruction: str = "l1"   # the autoencoder's loss (BAGAN's text: L2; the BAGAN-GP code: L1; CAPGAN: Eq. 7)
+    pretrain: str | None = None  # CAPGAN's pre-training strategy (bagan_lib.models.pretraining); None: the data as is
+    objective: str = "conditional_bce"   # bagan_lib.gan.objectives
+    gp_lambda: float = 10.0      # the default penalty weight
+    critic_steps: int | None = None      # None: the profile's (BAGAN-GP: 5 in the paper)
+    critic: str = "conditional"  # "conditional": (image, label) -> logit; "classes": image -> n + 1 logits
+    real_share: object = None    # AC-GAN: the real share of a critic batch (a number, or "alternating")
+    networks: str = "conv"       # "conv": the BAGAN-GP networks; "mlp": CGAN's fully connected ones
+    latents: str = "normal"      # "normal": z ~ N(0, I); "class_gaussians": BAGAN's per-class Gaussians (Eq. B3)
+    discriminator_init: str = "fresh"    # "encoder": the discriminator starts from the pre-trained encoder (Fig. 5)
+    adam: str = "paper"          # the Adam settings: "paper" (BAGAN-GP, 2e-4) or "bagan" (5e-5)
+
+    def resolved_critic_steps(self, profile_critic_steps: int) -> int:
+        """The recipe's fixed critic steps (BAGAN, AC-GAN, the BCE baselines: 1), else the profile's."""
+        return self.critic_steps or profile_critic_steps
+
+    def check_gp_lambda(self, model: str, gp_lambda) -> None:
+        """A KitError for a penalty weight no run of this model can use."""
+        if gp_lambda is None:
+            return
+        if not (math.isfinite(gp_lambda) and gp_lambda >= 0):
+            raise KitError(f"gp_lambda={gp_lambda!r} must be a finite number >= 0.", "pass e.g. gp_lambda=10.")
+        if self.gp_lambda == 0 and gp_lambda:
+            raise KitError(f"gp_lambda={gp_lambda}: {model}'s critic has no gradient penalty (BAGAN's answers n + 1 "
+                           "class probabilities; the penalty needs one score per image and real and fake images in "
+                           "pairs).", f"leave gp_lambda=None (0) for {model}; the BAGAN-GP models have the penalty.")
+
+
+def _acgan(real_share) -> Recipe:
+    """AC-GAN with the augmentation paper's real share of a critic batch (its AC-GAN, v1, v2, v3)."""
+    return Recipe(None, "balanced", False, objective="acgan", gp_lambda=0.0, critic_steps=1, critic="classes",
+                  real_share=real_share)
+
+
+RECIPES = {
+    "bagan": Recipe("unsupervised", "balanced", False, reconstruction="l2", objective="bagan", gp_lambda=0.0,
+                    critic_steps=1, critic="classes", latents="class_gaussians", discriminator_init="encoder",
+                    adam="bagan"),
+    "cdragan": Recipe(None, "real", False),
+    "bagan_gp_v1": Recipe("unsupervised", "real", False),
+    "bagan_gp_v2": Recipe("unsupervised", "balanced", True),
+    "bagan_gp_v3": Recipe("supervised", "balanced", True),
+    "capgan": Recipe("cvae", "balanced", True, reconstruction="capgan_elbo", pretrain="ros",
+                     discriminator_init="encoder"),
+    # the augmentation papers' baselines (notebook 09), fresh networks
+    "cdcgan": Recipe(None, "real", False, objective="gan", gp_lambda=0.0, critic_steps=1),
+    "cgan": Recipe(None, "real", False, objective="gan", gp_lambda=0.0, critic_steps=1, networks="mlp"),
+    "wgan_gp": Recipe(None, "real", False, objective="wasserstein"),
+    **{name: _acgan(share) for name, share in (("acgan", 0.5), ("acgan_v1", 0.25), ("acgan_v2", 0.75),
+                                                ("acgan_v3", "alternating"))},
+}
+MODEL_NAMES = tuple(RECIPES)
+STRATEGIES = ("none", "ros", "two_phase", "ensemble")  # CAPGAN's pre-training strategies (bagan_lib.models.pretraining)
+BAGAN_ADAM = {"learning_rate": 5e-5, "beta_1": 0.5}  # REFERENCE.md, "Original BAGAN"
+
+
+def get_recipe(model: str) -> Recipe:
+    if model not in RECIPES:
+        raise KitError(f"Unknown model {model!r}.", f"choose one of {', '.join(RECIPES)}.")
+    return RECIPES[model]
+
+
+def check_strategy(strategy: str) -> str:
+    if strategy not in STRATEGIES:
+        raise KitError(f"pretrain={strategy!r} is not a pre-training strategy.",
+                       f"choose one of {', '.join(STRATEGIES)} (CAPGAN's paper uses 'ros').")
+    return strategy

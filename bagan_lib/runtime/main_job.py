@@ -1,0 +1,298 @@
+"""The main job: execute every notebook in order with papermill and write an index page.
+
+``python -m bagan_lib run --profile smoke`` makes ``runs/<time>-<profile>/`` holding
+
+* ``NN_name.ipynb``: each executed notebook, outputs included;
+* ``NN_name/``: the figures (PNG) and tables (CSV) the notebook wrote to its ``out_dir``;
+* ``index.md`` and ``index.html``: every notebook linked, with its figures and tables;
+* ``run.json``: profile, dataset, and per-notebook status and time.
+
+While a notebook runs, its progress reaches the main job's output as it
+happens: the section it is in (the notebook's last heading before the running
+cell) and every line its cells print (a training run prints one per epoch),
+each prefixed with the notebook's number.
+
+The index opens with the headline result: the per-class classifier share of
+every model and the papers' orderings checked, from notebook 08's Table 4
+(``table4_share.csv``, ``table4_orderings.csv``), when the job produced them.
+
+A notebook that declares ``runs_dir`` (08) is given the run folder once the
+notebooks whose training runs it reads (04 and 06) have succeeded in the same
+job, so it evaluates their models instead of training them again.
+
+A failing notebook is reported with its failing cell, the index is still
+written (so the executed notebook with the error can be opened), and the run
+stops with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bagan_lib.data import DATASET_NAMES
+from bagan_lib.errors import KitError
+from bagan_lib.profiles import resolve_profile_name
+
+# Lazy imports in this module: `python -m bagan_lib run` starts fast; papermill and nbformat load when the notebooks
+# run.
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+# Parameters the main job passes to every notebook that declares them.
+SHARED_PARAMETERS = ("profile", "dataset", "out_dir", "runs_dir")
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    ok: bool
+    seconds: float
+    notebook: str              # executed notebook, relative to the run folder
+    out_dir: str               # its figures and tables, relative to the run folder
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    profile: str
+    dataset: str
+    results: list[NotebookResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def list_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
+    """The kit's notebooks (``NN_snake_case.ipynb``) in order, optionally filtered by prefix."""
+    found = sorted(p for p in Path(notebooks_dir).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
+    if only:
+        chosen = [p for p in found if any(p.name.startswith(prefix) for prefix in only)]
+        if not chosen:
+            raise KitError(f"No notebook matches {' '.join(only)}.",
+                           f"use a number or name prefix of: {', '.join(p.stem for p in found)}.")
+        found = chosen
+    if not found:
+        raise KitError(f"No notebooks named NN_name.ipynb in {notebooks_dir}.",
+                       "run the command from a checkout of the kit.")
+    return found
+
+
+def _check_dataset_name(dataset: str) -> None:
+    if dataset not in DATASET_NAMES and not dataset.startswith(("folder:", "npz:")):
+        raise KitError(f"Unknown dataset {dataset!r}.",
+                       f"choose one of {', '.join(DATASET_NAMES)}, folder:PATH or npz:PATH.")
+
+
+def _describe_failure(exc: Exception) -> str:
+    cell = getattr(exc, "cell_index", None)
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    where = f"cell {cell}" if cell is not None else "start-up"
+    return f"{where}: {ename}: {evalue}".strip()
+
+
+def _print_now(message: str) -> None:
+    print(message, flush=True)  # readable progress even when piped through make or a CI log
+
+
+def notebook_sections(path: Path) -> list[str]:
+    """For every code cell of the notebook at ``path``, the last markdown heading before it ("" for other cells
+    and before the first heading): the section a running cell belongs to."""
+    import nbformat
+
+    sections, current = [], ""
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type == "markdown":
+            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            current = headings[-1] if headings else current
+        # announced when the section's first code cell starts, after the previous cell's output has arrived
+        sections.append(current if cell.cell_type == "code" else "")
+    return sections
+
+
+class NotebookProgress(logging.Handler):
+    """Streams one running notebook's progress to ``log``: its section when it changes, and what its cells print.
+
+    papermill announces every cell on its logger ("Executing Cell N") when run
+    with ``log_output=True``; the cells' printed lines arrive through ``write``
+    (papermill's ``stdout_file``). Lines are prefixed with ``label``.
+    """
+
+    def __init__(self, label: str, sections: list[str], log):
+        super().__init__(logging.INFO)
+        self.label, self.sections, self.log = label, sections, log
+        self.section, self._partial = None, ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.match(r"Executing Cell (\d+)", record.getMessage())
+        if match:
+            index = int(match.group(1)) - 1
+            section = self.sections[index] if 0 <= index < len(self.sections) else ""
+            if section and section != self.section:
+                self.section = section
+                self.log(f"  {self.label} § {section}")
+
+    def write(self, text: str) -> None:
+        *lines, self._partial = (self._partial + text.replace("\r", "\n")).split("\n")
+        for line in lines:
+            if line.strip():
+                self.log(f"  {self.label} | {line.rstrip()}")
+
+    def flush(self) -> None:
+        pass
+
+
+def _execute(path: Path, output: Path, parameters: dict, label: str, log) -> None:
+    """papermill with the notebook's progress streamed to ``log`` (see :class:`NotebookProgress`)."""
+    import papermill
+
+    progress = NotebookProgress(label, notebook_sections(path), log)
+    logger = logging.getLogger("papermill")
+    # the handler sees the cell announcements; outputs come through stdout_file, so nothing propagates twice
+    saved = (logger.level, logger.propagate)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(progress)
+    try:
+        papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, log_output=True,
+                                   stdout_file=progress)
+    finally:
+        logger.removeHandler(progress)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def run_all(*, profile: str | None = "teach", dataset: str = "synthetic_cells",
+            runs_dir: str | Path = "runs", only: list[str] | None = None,
+            notebooks_dir: Path = NOTEBOOKS_DIR, log=_print_now) -> RunResult:
+    """Execute the notebooks in order into a fresh run folder; stop at the first failure."""
+    import papermill
+
+    profile = resolve_profile_name(profile)
+    _check_dataset_name(dataset)
+    notebooks = list_notebooks(notebooks_dir, only)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(runs_dir).resolve() / f"{stamp}-{profile}"
+    run_dir.mkdir(parents=True, exist_ok=False)
+    run = RunResult(run_dir=run_dir, profile=profile, dataset=dataset)
+    log(f"bagan-kit main job: {len(notebooks)} notebooks, profile {profile}, dataset {dataset}")
+    log(f"run folder: {run_dir}")
+    started = time.perf_counter()
+    succeeded = set()
+    for i, path in enumerate(notebooks, 1):
+        declared = papermill.inspect_notebook(str(path))
+        values = {"profile": profile, "dataset": dataset, "out_dir": str(run_dir / path.stem),
+                  "runs_dir": _runs_dir(run_dir, succeeded)}
+        parameters = {k: values[k] for k in SHARED_PARAMETERS if k in declared}
+        log(f"[{i}/{len(notebooks)}] {path.stem}: running")
+        t0 = time.perf_counter()
+        error = None
+        try:
+            _execute(path, run_dir / path.name, parameters, path.stem[:2], log)
+        except Exception as exc:  # papermill's execution error carries the failing cell
+            error = _describe_failure(exc)
+        seconds = time.perf_counter() - t0
+        run.results.append(NotebookResult(name=path.stem, ok=error is None, seconds=round(seconds, 1),
+                                          notebook=path.name, out_dir=path.stem, error=error))
+        if error is None:
+            succeeded.add(path.stem)
+        status = "ok" if error is None else "FAILED"
+        log(f"[{i}/{len(notebooks)}] {path.stem}: {status} in {seconds:.1f} s "
+            f"({time.perf_counter() - started:.0f} s elapsed)")
+        if error is not None:
+            log(f"  {path.stem} failed in {error}")
+            log(f"  the executed notebook with the error: {run_dir / path.name}")
+            break
+    write_index(run)
+    log(f"index: {run_dir / 'index.html'}")
+    return run
+
+
+def _runs_dir(run_dir: Path, succeeded: set) -> str | None:
+    """``runs_dir`` for a notebook that reads earlier notebooks' training runs (08: the models of 04 and 06):
+    this run folder once all of those have succeeded in this job, else None (the notebook trains them itself)."""
+    from bagan_lib.experiments.table4_runs import PRODUCING_NOTEBOOKS
+
+    return str(run_dir) if set(PRODUCING_NOTEBOOKS) <= succeeded else None
+
+
+def _tables(out_dir: Path) -> list[tuple[str, object]]:
+    import pandas as pd
+
+    return [(p.name, pd.read_csv(p)) for p in sorted(out_dir.glob("*.csv"))]
+
+
+# The headline tables, from notebook 08's Table 4: shown first on the index page.
+HEADLINE_TABLES = (("table4_share.csv", "Per-class quality: the share of each class's images that the real-data "
+                                        "classifier assigns to that class (chance 1 / classes)"),
+                   ("table4_orderings.csv", "The papers' orderings on the minority classes, checked"))
+
+
+def _headline(run: RunResult) -> tuple[list[str], list[str]]:
+    """The index's opening section (Markdown lines, HTML lines): the headline tables this run produced."""
+    import pandas as pd
+
+    md, body = [], []
+    for r in run.results:
+        for name, caption in HEADLINE_TABLES:
+            path = run.run_dir / r.out_dir / name
+            if r.ok and path.is_file():
+                table = pd.read_csv(path)
+                md += [f"**{caption}** ({r.name}/{name})", "", table.to_markdown(index=False), ""]
+                body += [f"<h3>{html.escape(caption)}</h3><p>{html.escape(r.name)}/{html.escape(name)}</p>",
+                         table.to_html(index=False)]
+    if md:
+        md = ["## Headline results", ""] + md
+        body = ["<h2>Headline results</h2>"] + body
+    return md, body
+
+
+def write_index(run: RunResult) -> None:
+    """Write ``index.md``, ``index.html`` and ``run.json`` for a run."""
+    md = [f"# bagan-kit run: profile `{run.profile}`, dataset `{run.dataset}`", "",
+          "| notebook | status | seconds |", "|---|---|---|"]
+    for r in run.results:
+        md.append(f"| [{r.name}]({r.notebook}) | {'ok' if r.ok else 'FAILED: ' + (r.error or '')} | {r.seconds} |")
+    body = [f"<h1>bagan-kit run: profile {html.escape(run.profile)}, dataset {html.escape(run.dataset)}</h1>",
+            "<table border=1><tr><th>notebook</th><th>status</th><th>seconds</th></tr>"]
+    for r in run.results:
+        status = "ok" if r.ok else "FAILED: " + html.escape(r.error or "")
+        body.append(f'<tr><td><a href="{r.notebook}">{r.name}</a></td><td>{status}</td><td>{r.seconds}</td></tr>')
+    body.append("</table>")
+    headline_md, headline_html = _headline(run)
+    md += [""] + headline_md
+    body += headline_html
+    for r in run.results:
+        out_dir = run.run_dir / r.out_dir
+        md += ["", f"## {r.name}", ""]
+        body.append(f"<h2>{html.escape(r.name)}</h2>")
+        if not out_dir.is_dir():
+            md.append("(no outputs)")
+            body.append("<p>(no outputs)</p>")
+            continue
+        for name, table in _tables(out_dir):
+            md += [f"**{name}**", "", table.head(40).to_markdown(index=False), ""]
+            body += [f"<h3>{html.escape(name)}</h3>", table.head(40).to_html(index=False)]
+        for png in sorted(out_dir.glob("*.png")):
+            rel = f"{r.out_dir}/{png.name}"
+            md += [f"![{png.stem}]({rel})", ""]
+            body.append(f'<figure><img src="{rel}" style="max-width:900px"><figcaption>'
+                        f"{html.escape(png.stem)}</figcaption></figure>")
+    (run.run_dir / "index.md").write_text("\n".join(md) + "\n")
+    page = "\n".join(["<!doctype html><html><head><meta charset='utf-8'><title>bagan-kit run</title>",
+                      "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
+                      "table{border-collapse:collapse}td,th{padding:2px 6px}</style></head><body>",
+                      *body, "</body></html>"])
+    (run.run_dir / "index.html").write_text(page)
+    summary = {"profile": run.profile, "dataset": run.dataset, "ok": run.ok,
+               "notebooks": [asdict(r) for r in run.results]}
+    (run.run_dir / "run.json").write_text(json.dumps(summary, indent=2))

@@ -1,0 +1,126 @@
+"""A run's configuration, and its settings resolved once.
+
+:class:`TrainConfig` is what a caller asks for (``None``: the default).
+:func:`resolve_settings` turns it, with the profile, the model's recipe and, on
+resume, the checkpoint's saved settings, into one frozen :class:`RunSettings`
+that the builders and the trainer take as they are. No TensorFlow here: the
+command line checks a configuration before TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from bagan_lib.errors import KitError
+from bagan_lib.models.recipes import check_strategy, get_recipe
+from bagan_lib.profiles import Profile, get_profile
+
+DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
+RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate")  # may change when a run is resumed
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on. ``None`` fields take the profile's (or the model's) value."""
+
+    model: str = "bagan_gp_v3"
+    dataset: str = "synthetic_cells"
+    profile: str | None = None           # None: $BAGAN_PROFILE, else "teach"
+    out_dir: str = "runs/train"
+    seed: int = 42
+    protocol: str | None = None          # None: the paper's protocol for the dataset (fashion_mnist: table B)
+    protocol_options: dict = field(default_factory=dict)   # e.g. {"rate": 10} for capgan
+    epochs: int | None = None
+    ae_epochs: int | None = None
+    gp_lambda: float | None = None       # None: 10 for BAGAN-GP and cDRAGAN, 0 for BAGAN
+    learning_rate: float | None = None   # None: the model's Adam (2e-4; BAGAN 5e-5)
+    latent_dim: int | None = None
+    critic_steps: int | None = None      # None: the profile's for BAGAN-GP and cDRAGAN, 1 for BAGAN
+    image_size: int | None = None
+    width: float | None = None
+    batch_size: int | None = None
+    max_per_class: int | None = None
+    steps_per_epoch: int | None = None   # the profile's is a cap: at most one pass over the data
+    checkpoint_every: int | None = None  # steps; None: at epoch ends only
+    jit_compile: bool = False
+    data_dir: str | None = None
+    autoencoder_path: str | None = None  # start from this saved autoencoder (another run's) instead of training one
+    pretrain: str | None = None          # capgan: none, ros, two_phase or ensemble (None: ros, the paper's)
+    resume: bool = False
+    overwrite: bool = False              # delete a run already in out_dir and start again
+
+    def resolved_profile(self):
+        """The profile with this config's overrides; raises KitError on a bad value."""
+        return get_profile(self.profile, dataset=self.dataset, epochs=self.epochs, ae_epochs=self.ae_epochs,
+                           latent_dim=self.latent_dim,
+                           critic_steps=self.critic_steps, image_size=self.image_size, width=self.width,
+                           batch_size=self.batch_size, max_per_class=self.max_per_class,
+                           steps_per_epoch=self.steps_per_epoch)
+
+    def check(self) -> None:
+        """Fail early, before any data is loaded, on a setting no run could use."""
+        recipe = get_recipe(self.model)
+        if self.pretrain is not None:
+            check_strategy(self.pretrain)
+            if recipe.autoencoder != "cvae":
+                raise KitError(f"pretrain={self.pretrain!r}: {self.model} has no pre-training strategy (only "
+                               "CAPGAN's CVAE has).", "leave pretrain=None (no --pretrain), or choose model='capgan'.")
+        if self.resume and self.overwrite:
+            raise KitError("resume and overwrite exclude each other.",
+                           "pass resume=True (--resume) to continue the run in out_dir, or overwrite=True "
+                           "(--overwrite) to delete it and start again.")
+        for name in ("checkpoint_every", "steps_per_epoch", "max_per_class"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise KitError(f"{name}={value!r} must be a positive whole number.", f"pass e.g. {name}=100.")
+        if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise KitError(f"learning_rate={self.learning_rate!r} must be a finite number > 0.",
+                           "pass e.g. learning_rate=1e-4.")
+        recipe.check_gp_lambda(self.model, self.gp_lambda)
+
+    def pretrain_strategy(self) -> str | None:
+        """The pre-training strategy this run uses: the explicit one, else the model's (CAPGAN: ros)."""
+        return self.pretrain or get_recipe(self.model).pretrain
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run trains with, resolved once by :func:`resolve_settings`; nothing downstream re-decides it."""
+
+    model: str
+    profile: Profile                     # the profile with the config's overrides
+    epochs: int
+    gp_lambda: float
+    critic_steps: int
+    learning_rate: float | None          # None: the recipe's Adam (2e-4; BAGAN 5e-5)
+    pretrain: str | None                 # CAPGAN's pre-training strategy; None for the other models
+    changed: tuple = ()                  # (name, checkpoint's value, new value) for each explicit change on resume
+
+    def resumable(self) -> dict:
+        """The settings a resumed run may change (:data:`RESUMABLE`), as recorded in the checkpoint."""
+        return {name: getattr(self, name) for name in RESUMABLE}
+
+
+def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSettings:
+    """The one place a run's settings are decided: explicit, else the checkpoint's (``saved``, on resume), else the
+    defaults (the profile's epochs for the dataset; the recipe's penalty weight; the recipe's critic steps where it
+    fixes them, else the profile's). Raises KitError on a setting no run could use."""
+    profile = config.resolved_profile()
+    config.check()
+    recipe = get_recipe(config.model)
+    previous = (saved or {}).get("settings", {})
+    defaults = {"epochs": profile.epochs_for(config.dataset), "gp_lambda": recipe.gp_lambda,
+                "critic_steps": recipe.resolved_critic_steps(profile.critic_steps), "learning_rate": None}
+    chosen = {}
+    for name in RESUMABLE:
+        explicit = getattr(config, name)
+        chosen[name] = explicit if explicit is not None else previous.get(name, defaults[name])
+    changed = tuple((name, previous[name], chosen[name]) for name in RESUMABLE
+                    if getattr(config, name) is not None and name in previous and previous[name] != chosen[name])
+    return RunSettings(model=config.model, profile=profile, pretrain=config.pretrain_strategy(), changed=changed,
+                       **chosen)

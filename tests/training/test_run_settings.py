@@ -1,0 +1,67 @@
+"""A run's settings are resolved in one place: fresh or resumed, training or bench, the same inputs give the same."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bagan_lib.errors import KitError
+from bagan_lib.models.recipes import MODEL_NAMES
+from bagan_lib.perf.sizes import bench_size
+from bagan_lib.profiles import PROFILES
+from bagan_lib.training.config import RunSettings, TrainConfig, resolve_settings
+
+
+def saved_checkpoint(settings: RunSettings) -> dict:
+    """What a GAN checkpoint records of a run's settings (its meta's ``settings``)."""
+    return {"settings": settings.resumable()}
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+@pytest.mark.parametrize("overrides", [{}, {"epochs": 3, "critic_steps": 4}, {"learning_rate": 1e-4}])
+def test_a_resumed_run_resolves_the_settings_of_the_fresh_run_from_the_same_inputs(model, overrides):
+    config = TrainConfig(model=model, dataset="fashion_mnist", profile="teach", **overrides)
+    fresh = resolve_settings(config)
+    resumed = resolve_settings(dataclasses.replace(config, resume=True), saved_checkpoint(fresh))
+    assert resumed == fresh
+    assert resumed.changed == ()
+
+
+def test_resume_without_explicit_settings_takes_the_checkpoints_and_an_explicit_one_wins_and_is_reported():
+    fresh = resolve_settings(TrainConfig(model="bagan_gp_v3", dataset="fashion_mnist", profile="teach", epochs=2))
+    later = TrainConfig(model="bagan_gp_v3", dataset="fashion_mnist", profile="teach", resume=True,
+                        learning_rate=5e-5)
+    resumed = resolve_settings(later, saved_checkpoint(fresh))
+    assert resumed.epochs == 2 and resumed.gp_lambda == fresh.gp_lambda == 10.0
+    assert resumed.learning_rate == 5e-5 and resumed.changed == (("learning_rate", None, 5e-5),)
+
+
+def test_defaults_come_from_the_recipe_and_the_profile():
+    teach = PROFILES["teach"]
+    v3 = resolve_settings(TrainConfig(model="bagan_gp_v3", dataset="fashion_mnist", profile="teach"))
+    bagan = resolve_settings(TrainConfig(model="bagan", dataset="fashion_mnist", profile="teach"))
+    assert (v3.gp_lambda, v3.critic_steps, v3.epochs) == (10.0, teach.critic_steps, teach.epochs_for("fashion_mnist"))
+    assert (bagan.gp_lambda, bagan.critic_steps) == (0.0, 1)
+    assert v3.pretrain is None
+    assert resolve_settings(TrainConfig(model="capgan", profile="teach")).pretrain == "ros"
+
+
+def test_a_penalty_weight_is_checked_once_before_anything_runs():
+    with pytest.raises(KitError, match="no gradient penalty"):
+        resolve_settings(TrainConfig(model="bagan", profile="teach", gp_lambda=10.0))
+    with pytest.raises(KitError, match="finite number >= 0"):
+        resolve_settings(TrainConfig(model="bagan_gp_v3", profile="teach", gp_lambda=-1.0))
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("model", MODEL_NAMES)
+@pytest.mark.parametrize("dataset", ["synthetic_cells", "fashion_mnist"])
+def test_bench_times_each_model_with_the_critic_steps_training_uses(model, profile, dataset):
+    training = resolve_settings(TrainConfig(model=model, profile=profile, dataset=dataset))
+    assert bench_size(model, profile, dataset=dataset).critic_steps == training.critic_steps
+
+
+def test_the_bce_and_ac_gan_baselines_take_one_critic_step_in_bench_as_in_training():
+    for model in ("acgan", "cgan", "cdcgan"):
+        assert bench_size(model, "paper").critic_steps == 1 < PROFILES["paper"].critic_steps
