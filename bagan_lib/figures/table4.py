@@ -40,7 +40,9 @@ def plot_table4(scores, *, title: str, rows):
                 errors = np.stack([error, error])
             ax.bar(x + (i - (len(rows) - 1) / 2) * width, mean, width, yerr=errors, capsize=2, label=row)
         if metric == "share":
-            ax.axhline(1 / len(classes), color="grey", linestyle="--", linewidth=1, label="chance")
+            ax.axhline(1 / len(classes), color="grey", linestyle="--", linewidth=1)
+            ax.annotate("chance", (x[-1] + 0.4, 1 / len(classes)), xytext=(0, 2), textcoords="offset points",
+                        ha="right", va="bottom", fontsize=7, color="grey")
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("classifier share\n(higher is better)")
         else:
@@ -51,7 +53,7 @@ def plot_table4(scores, *, title: str, rows):
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     labels = [f"{first.loc[c, 'name']}\n(train {first.loc[c, 'n_train']},\nreal {first.loc[c, 'n_real']})"
               for c in classes]
-    axes[1].set_xticks(x, labels, fontsize=7)
-    axes[1].set_xlabel("class (training images, held-out real images)")
+    axes[-1].set_xticks(x, labels, fontsize=7)
+    axes[-1].set_xlabel("class (training images, held-out real images)")
     fig.tight_layout()
     return fig
