@@ -281,6 +281,9 @@ def minority_means(scores, metric: str = "KID"):
     return part.groupby(["row", "seed"])[metric].mean().unstack("seed")
 
 
+ORDERING_COLUMNS = ("claim", "metric", "better", "worse", "seeds where it holds", "holds on the mean")
+
+
 def paper_orderings(scores, metric: str = "KID"):
     """Whether the papers' orderings hold on the minority classes: per pair, the mean over seeds and per seed.
 
@@ -299,7 +302,7 @@ def paper_orderings(scores, metric: str = "KID"):
                      "better": round(float(b[seeds].mean()), 3), "worse": round(float(w[seeds].mean()), 3),
                      "seeds where it holds": f"{holds} of {len(seeds)}",
                      "holds on the mean": bool(b[seeds].mean() <= w[seeds].mean())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=ORDERING_COLUMNS)  # the columns also when no pair has both rows
 
 
 def _span(values) -> str:

@@ -225,10 +225,19 @@ def _runs_dir(run_dir: Path, succeeded: set) -> str | None:
     return str(run_dir) if set(PRODUCING_NOTEBOOKS) <= succeeded else None
 
 
-def _tables(out_dir: Path) -> list[tuple[str, object]]:
+def _read_table(path: Path):
+    """A notebook's CSV table, or None when the file holds no table at all (not even a header)."""
     import pandas as pd
 
-    return [(p.name, pd.read_csv(p)) for p in sorted(out_dir.glob("*.csv"))]
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None
+
+
+def _tables(out_dir: Path) -> list[tuple[str, object]]:
+    tables = [(p.name, _read_table(p)) for p in sorted(out_dir.glob("*.csv"))]
+    return [(name, table) for name, table in tables if table is not None]
 
 
 # The headline tables, from notebook 08's Table 4: shown first on the index page.
@@ -239,14 +248,12 @@ HEADLINE_TABLES = (("table4_share.csv", "Per-class quality: the share of each cl
 
 def _headline(run: RunResult) -> tuple[list[str], list[str]]:
     """The index's opening section (Markdown lines, HTML lines): the headline tables this run produced."""
-    import pandas as pd
-
     md, body = [], []
     for r in run.results:
         for name, caption in HEADLINE_TABLES:
             path = run.run_dir / r.out_dir / name
-            if r.ok and path.is_file():
-                table = pd.read_csv(path)
+            table = _read_table(path) if r.ok and path.is_file() else None
+            if table is not None and len(table):
                 md += [f"**{caption}** ({r.name}/{name})", "", table.to_markdown(index=False), ""]
                 body += [f"<h3>{html.escape(caption)}</h3><p>{html.escape(r.name)}/{html.escape(name)}</p>",
                          table.to_html(index=False)]

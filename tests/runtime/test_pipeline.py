@@ -138,3 +138,23 @@ pd.DataFrame({"other": [1]}).to_csv(out / "aaa_other.csv", index=False)
     assert headline < index_md.index("## 08_evaluation") and headline < index_md.index("aaa_other")
     assert index_md.index("BAGAN-GP v3 better than BAGAN") < index_md.index("## 08_evaluation")
     assert "<h2>Headline results</h2>" in (run.run_dir / "index.html").read_text()
+
+
+def test_an_empty_table_does_not_stop_the_index(tmp_path):
+    """At smoke, notebook 08 can check no ordering (a header-only table); a CSV may even be empty."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "08_evaluation.ipynb", """
+import pathlib
+import pandas as pd
+from bagan_lib.experiments.table4 import paper_orderings
+out = pathlib.Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+scores = pd.DataFrame({"row": ["BAGAN-GP v3"], "seed": [1], "class": [0], "n_train": [5], "KID": [1.0]})
+paper_orderings(scores).to_csv(out / "table4_orderings.csv", index=False)
+(out / "empty.csv").write_text("")
+""")
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lambda line: None)
+    assert run.ok
+    index_md = (run.run_dir / "index.md").read_text()
+    assert "## Headline results" not in index_md          # a header-only table is no headline
+    assert "table4_orderings.csv" in index_md and "empty.csv" not in index_md
