@@ -114,7 +114,7 @@ def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSetti
     config.check()
     recipe = get_recipe(config.model)
     previous = (saved or {}).get("settings", {})
-    defaults = {"epochs": profile.epochs_for(config.dataset), "gp_lambda": recipe.gp_lambda,
+    defaults = {"epochs": profile.epochs, "gp_lambda": recipe.gp_lambda,
                 "critic_steps": recipe.resolved_critic_steps(profile.critic_steps), "learning_rate": None}
     chosen = {}
     for name in RESUMABLE:
