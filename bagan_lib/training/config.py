@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bagan_lib.errors import KitError
 from bagan_lib.models.recipes import check_strategy, get_recipe
+from bagan_lib.notebook_setup import check_seed
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
@@ -62,6 +63,7 @@ class TrainConfig:
     def check(self) -> None:
         """Fail early, before any data is loaded, on a setting no run could use."""
         recipe = get_recipe(self.model)
+        check_seed(self.seed)
         if self.pretrain is not None:
             check_strategy(self.pretrain)
             if recipe.autoencoder != "cvae":
