@@ -17,8 +17,10 @@ the features of one extractor, named in every output.
 
 Runs of several seeds give one cell per seed; the table shows their mean and
 standard deviation. A single seed shows the value with its bootstrap interval
-(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`) or
-the standard deviation over KID's subsets.
+(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`; none
+with ``bootstrap=0``) or the standard deviation over KID's subsets. The dataset
+needs a test split (held-out real images): a ``folder:`` dataset without
+``test/`` is refused before any scoring, with how to add one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from bagan_lib.data.batches import cap_per_class
+from bagan_lib.data.custom import require_test_split
 from bagan_lib.errors import KitError
 from bagan_lib.figures.table4 import plot_table4
 from bagan_lib.metrics.extractors import get_extractor, inception_weights_file
@@ -164,6 +167,7 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     runs = load_runs(run_dirs)
     _check_same_data(runs)
     first = runs[0]
+    require_test_split(first.config.dataset, len(first.data.split.y_test), "evaluate")
     n = n_per_class or first.profile.eval_per_class
     notes = [f"{run.out_dir}: checkpoint at step {run.timings['global_step']}, the run is not finished"
              for run in runs if not run.timings["finished"]]
@@ -320,8 +324,8 @@ def layout(scores, metric: str):
     """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
 
     A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
-    its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
-    three significant digits, since the scale depends on the extractor. The
+    its bootstrap interval (FID: ``v [low, high]``, ``v`` alone without bootstrap) or its subset spread (KID:
+    ``v ± std``); three significant digits, since the scale depends on the extractor. The
     classifier ``share`` is a fraction: two decimals, and for one seed the value alone.
     Evaluations saved before the share existed show ``n/a`` there.
     """
@@ -341,7 +345,8 @@ def layout(scores, metric: str):
                 cells[row] = f"{np.nanmean(values):.3g} ± {np.nanstd(values):.2g} ({len(values)} seeds)"
             elif metric == "FID":
                 one = part.iloc[0]
-                cells[row] = f"{one['FID']:.3g} [{one['FID low']:.3g}, {one['FID high']:.3g}]"
+                cells[row] = (f"{one['FID']:.3g}" if np.isnan(one["FID low"])  # bootstrap 0: no interval
+                              else f"{one['FID']:.3g} [{one['FID low']:.3g}, {one['FID high']:.3g}]")
             else:
                 cells[row] = f"{values[0]:.3g} ± {part['KID std'].iloc[0]:.2g}"
         columns[header] = cells
