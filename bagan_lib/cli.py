@@ -26,6 +26,7 @@ from pathlib import Path
 from bagan_lib.errors import KitError, os_error
 from bagan_lib.notebook_setup import check_seed, start
 from bagan_lib.runtime.outputs import check_output_file, check_output_folder
+from bagan_lib.training.config import saved_config
 
 # Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
 # and input errors stay fast.
@@ -59,7 +60,7 @@ def _finite(text: str) -> float:
 
 
 # Options that name where a command writes: checked before any work (a file where a folder belongs, no permission).
-OUTPUT_FOLDERS = ("out", "runs_dir")
+OUTPUT_FOLDERS = ("out", "runs_dir", "cache_dir")
 OUTPUT_FILES = ("json",)
 
 
@@ -301,13 +302,15 @@ def _check_evaluate(args) -> None:
     if not args.runs:
         raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
     for run_dir in args.runs:
-        if not (Path(run_dir) / "config.json").is_file():
-            raise KitError(f"{run_dir} is not a run folder (no config.json).",
-                           "pass the --out folders of `python -m bagan_lib train` runs.")
-    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        saved_config(Path(run_dir) / "config.json")  # a damaged config.json: one line, before TensorFlow
+        if not (Path(run_dir) / "checkpoints" / "gan.npz").is_file():
+            raise KitError(f"{run_dir} holds no trained GAN (no checkpoints/gan.npz).",
+                           "pass the --out folders of `python -m bagan_lib train` runs that saved a checkpoint.")
+    for name, least in (("n_per_class", 1), ("kid_subsets", 1), ("kid_subset_size", 2)):
         value = getattr(args, name)
-        if value is not None and value < 1:
-            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+        if value is not None and value < least:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least {least}.",
+                           f"pass e.g. --{name.replace('_', '-')} 100.")
     if args.bootstrap < 0:
         raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
