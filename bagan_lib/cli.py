@@ -46,7 +46,8 @@ def _seed(text: str) -> int:
     try:
         return check_seed(int(text))
     except (ValueError, KitError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (a whole number from 0 to 2**32 - 1, e.g. 42)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a seed (a whole number from 0 to 2**32 - 1, e.g. 42)") from None
 
 
 def _finite(text: str) -> float:
