@@ -29,6 +29,11 @@ class ChecksumError(KitError):
     """A file exists but its bytes are not the official ones."""
 
 
+class FileSystemError(KitError, OSError):
+    """An operating-system error (disk full, no permission, ...) that names the file and the fix; still an OSError
+    for code that catches those. Made by :func:`os_error`."""
+
+
 # What to do about an operating-system error, by errno name (the rest: check the path).
 _OS_FIXES = {
     "ENOSPC": "free disk space (or choose a folder on another disk) and run the command again.",
@@ -46,10 +51,10 @@ _OS_FIXES = {
 }
 
 
-def os_error(exc: OSError, doing: str, path=None) -> KitError:
+def os_error(exc: OSError, doing: str, path=None) -> FileSystemError:
     """An operating-system error (disk full, permission, a file where a folder belongs) as a KitError that names
     the file (``path``, else the error's) and what to do; ``doing`` says what failed: ``"write"``, ``"read"``."""
     where = path if path is not None else exc.filename if exc.filename is not None else "a file"
     reason = exc.strerror or str(exc)
     fix = _OS_FIXES.get(errno.errorcode.get(exc.errno, ""), "check the path and the disk, then run the command again.")
-    return KitError(f"Cannot {doing} {where}: {reason}.", fix.format(doing=doing))
+    return FileSystemError(f"Cannot {doing} {where}: {reason}.", fix.format(doing=doing))
