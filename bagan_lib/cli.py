@@ -19,11 +19,14 @@ starts with ``error:`` and names the fix; never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
-from bagan_lib.errors import KitError
-from bagan_lib.notebook_setup import start
+from bagan_lib.errors import KitError, os_error
+from bagan_lib.notebook_setup import check_seed, start
+from bagan_lib.runtime.outputs import check_output_file, check_output_folder
+from bagan_lib.training.config import saved_config
 
 # Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
 # and input errors stay fast.
@@ -36,6 +39,38 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise KitError(f"{self.prog}: {message}.", f"see '{self.prog} --help'.")
+
+
+# Option types: a value no command could use is a usage error while the options are parsed.
+def _seed(text: str) -> int:
+    try:
+        return check_seed(int(text))
+    except (ValueError, KitError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a seed (a whole number from 0 to 2**32 - 1, e.g. 42)") from None
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+# Options that name where a command writes: checked before any work (a file where a folder belongs, no permission).
+OUTPUT_FOLDERS = ("out", "runs_dir", "cache_dir")
+OUTPUT_FILES = ("json",)
+
+
+def _check_outputs(args) -> None:
+    for name in OUTPUT_FOLDERS + OUTPUT_FILES:
+        value = getattr(args, name, None)
+        if value is not None:
+            check = check_output_folder if name in OUTPUT_FOLDERS else check_output_file
+            check(value, "--" + name.replace("_", "-"))
 
 
 def _cmd_run(args) -> int:
@@ -144,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "synthetic_cells, folder:PATH or npz:PATH")
     summary.add_argument("--protocol", default="none", choices=PROTOCOL_NAMES)
     _add_protocol_options(summary)
-    summary.add_argument("--seed", type=int, default=42)
+    summary.add_argument("--seed", type=_seed, default=42)
     summary.add_argument("--data-dir", help=DATA_DIR_HELP)
     summary.set_defaults(func=_cmd_data_summary)
 
@@ -168,10 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_protocol_options(parser) -> None:
-    parser.add_argument("--rate", type=float, help="capgan: every minority class keeps 1/rate")
+    parser.add_argument("--rate", type=_finite, help="capgan: every minority class keeps 1/rate")
     parser.add_argument("--majority", type=int, help="capgan: the class that keeps everything (default 0)")
     parser.add_argument("--pruned-class", type=int, help="bagan_prune: the class to prune")
-    parser.add_argument("--fraction", type=float,
+    parser.add_argument("--fraction", type=_finite,
                         help="bagan_prune: pruned class size as a fraction of the largest other class")
 
 
@@ -189,13 +224,13 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     train.add_argument("--epochs", type=int, help="GAN epochs (default: the profile's, per dataset)")
     train.add_argument("--ae-epochs", type=int, help="autoencoder epochs (default: the profile's)")
     train.add_argument("--steps-per-epoch", type=int, help="at most this many steps per epoch")
-    train.add_argument("--gp-lambda", type=float, help="gradient-penalty weight (default: 10; BAGAN 0)")
-    train.add_argument("--lr", type=float, help="Adam learning rate of both networks (default: 2e-4; BAGAN 5e-5)")
+    train.add_argument("--gp-lambda", type=_finite, help="gradient-penalty weight (default: 10; BAGAN 0)")
+    train.add_argument("--lr", type=_finite, help="Adam learning rate of both networks (default: 2e-4; BAGAN 5e-5)")
     train.add_argument("--latent-dim", type=int, help="latent size (default: the profile's)")
     train.add_argument("--image-size", type=int, help="image side: 32, 64 or 128 (default: the profile's)")
     train.add_argument("--critic-steps", type=int,
                        help="critic steps per generator step (default: the profile's; BAGAN 1)")
-    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--seed", type=_seed, default=42)
     train.add_argument("--protocol", choices=protocols,
                        help="imbalance protocol (default: bagan_gp_paper for fashion_mnist/mnist/cifar10, else none)")
     _add_protocol_options(train)
@@ -223,7 +258,7 @@ def _add_bench_parser(commands, profiles) -> None:
                        help="XLA on the critic step: off, on or both (default: both)")
     bench.add_argument("--image-size", type=int, help="image side instead of the profile's (32, 64 or 128)")
     bench.add_argument("--batch-size", type=int, help="batch size instead of the profile's")
-    bench.add_argument("--width", type=float, help="network width multiplier instead of the profile's")
+    bench.add_argument("--width", type=_finite, help="network width multiplier instead of the profile's")
     bench.add_argument("--channels", type=int, choices=(1, 3), default=1, help="image channels (default: 1)")
     bench.add_argument("--versus-reference", action="store_true",
                        help="time the kit's BAGAN-GP step against the reference design's, in alternation")
@@ -250,7 +285,7 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.add_argument("--extractor", choices=EXTRACTORS, default="domain",
                           help="feature extractor: the kit's classifier of the dataset, or InceptionV3 (default: domain)")
     evaluate.add_argument("--n-per-class", type=int, help="images per class (default: the profile's eval_per_class)")
-    evaluate.add_argument("--extractor-seed", type=int, default=0, help="seed of the domain classifier (default: 0)")
+    evaluate.add_argument("--extractor-seed", type=_seed, default=0, help="seed of the domain classifier (default: 0)")
     evaluate.add_argument("--bootstrap", type=int, default=100, help="FID bootstrap resamples (default: 100)")
     evaluate.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default: 100)")
     evaluate.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
@@ -268,19 +303,25 @@ def _check_evaluate(args) -> None:
     if not args.runs:
         raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
     for run_dir in args.runs:
-        if not (Path(run_dir) / "config.json").is_file():
-            raise KitError(f"{run_dir} is not a run folder (no config.json).",
-                           "pass the --out folders of `python -m bagan_lib train` runs.")
-    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        saved_config(Path(run_dir) / "config.json")  # a damaged config.json: one line, before TensorFlow
+        if not (Path(run_dir) / "checkpoints" / "gan.npz").is_file():
+            raise KitError(f"{run_dir} holds no trained GAN (no checkpoints/gan.npz).",
+                           "pass the --out folders of `python -m bagan_lib train` runs that saved a checkpoint.")
+    for name, least in (("n_per_class", 1), ("kid_subsets", 1), ("kid_subset_size", 2)):
         value = getattr(args, name)
-        if value is not None and value < 1:
-            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+        if value is not None and value < least:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least {least}.",
+                           f"pass e.g. --{name.replace('_', '-')} 100.")
     if args.bootstrap < 0:
         raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
 
 def _cmd_evaluate(args) -> int:
     """Table 4 of ``--runs`` into ``--out``, the FID table on stdout (or ``--merge`` saved evaluations)."""
+    if args.runs and args.merge:  # neither may be silently ignored
+        raise KitError("--runs and --merge exclude each other: one scores trained runs, the other combines saved "
+                       "evaluations.", "pass --runs DIR... to evaluate runs, or --merge DIR... to combine the "
+                       "--out folders of earlier evaluations (one command each).")
     if args.merge:
         from bagan_lib.experiments.table4 import merge_tables, print_share, save_table4
 
@@ -323,8 +364,11 @@ def _cmd_bench(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        _check_outputs(args)
         return args.func(args)
-    except KitError as exc:
+    except (KitError, OSError) as exc:
+        if not isinstance(exc, KitError):  # disk full, no permission, ... anywhere: the file and the fix
+            exc = os_error(exc, "read or write")
         message = " ".join(str(exc).split())  # one line, whatever the message's layout
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -80,3 +80,21 @@ def test_bad_profile_fails_before_importing_tensorflow():
             print("KitError", e, "tensorflow" in sys.modules)
     """)
     assert "KitError Unknown profile 'huge'" in proc.stdout and proc.stdout.strip().endswith("False")
+
+
+def test_a_seed_numpy_cannot_take_fails_before_importing_tensorflow():
+    """Issue 18, defect 8: ``--seed -1`` (and ``start(seed=-1)``) ended in NumPy's ValueError traceback."""
+    proc = run_python("""
+        import sys
+        from bagan_lib import notebook_setup
+        from bagan_lib.errors import KitError
+        from bagan_lib.training.config import TrainConfig
+        for seed in (-1, 2**32, 1.5, True):
+            for check in (lambda: notebook_setup.start("smoke", seed=seed), lambda: TrainConfig(seed=seed).check()):
+                try:
+                    check()
+                except KitError as e:
+                    print("KitError", "not a seed" in str(e))
+        print("tensorflow" in sys.modules)
+    """)
+    assert proc.stdout.splitlines() == ["KitError True"] * 8 + ["False"], proc.stdout + proc.stderr
