@@ -44,6 +44,7 @@ from bagan_lib.runtime.outputs import atomic_write_text, save_figure, save_table
 from bagan_lib.training.config import TrainConfig
 from bagan_lib.training.run import load_run
 from bagan_lib.training.run_data import load_training_data
+from bagan_lib.training.run_folder import RunFolder
 
 AE_ROW, REAL_ROW = "autoencoder reconstructions", "real training images"
 MODEL_ROWS = {"bagan": "BAGAN", "cdragan": "cDRAGAN", "bagan_gp_v1": "BAGAN-GP v1", "bagan_gp_v2": "BAGAN-GP v2",
@@ -79,7 +80,7 @@ def load_runs(run_dirs, *, verbose: bool = False) -> list:
         config_file = Path(run_dir) / "config.json"
         data = None
         if config_file.is_file():  # else load_run says what is missing
-            config = TrainConfig(**json.loads(config_file.read_text())["config"])
+            config = TrainConfig(**RunFolder(run_dir).read_config()["config"])
             profile = config.resolved_profile()
             key = _split_key(config, profile)
             if key not in data_by_key:
@@ -130,6 +131,13 @@ def _reconstruct(autoencoder, x, y, batch_size: int = 512) -> np.ndarray:
         images, labels = x[i:i + batch_size], np.asarray(y[i:i + batch_size], "int32")
         parts.append(np.asarray(autoencoder([images, labels] if autoencoder.supervised else images, training=False)))
     return np.clip(np.concatenate(parts), -1.0, 1.0)
+
+
+UNFINISHED = "not finished"
+
+
+def _unfinished(run) -> str:
+    return f"{UNFINISHED}: the run's checkpoint is at step {run.timings['global_step']}"
 
 
 def _rows(label: str, seed: int, result, n_train) -> list:
@@ -205,7 +213,11 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
                                             class_names=names, n_per_class=n, seed=seed,
                                             real_features=real_features, share_classifier=judge.classifier,
                                             warn=False, **options)
-                rows += _rows(label, seed, scored, n_train)
+                model_rows = _rows(label, seed, scored, n_train)
+                if not run.timings["finished"]:  # said in every output, the CSV and Markdown tables included
+                    for row in model_rows:
+                        row["note"] = "; ".join(filter(None, [row.get("note"), _unfinished(run)]))
+                rows += model_rows
                 say(f"evaluate: {label} seed {seed} scored in {sum(scored.seconds.values()):.1f} s", flush=True)
     scores = pd.DataFrame(rows)
     duplicated = scores.duplicated(["row", "seed", "class"])
@@ -319,6 +331,7 @@ def row_order(scores) -> list:
 def layout(scores, metric: str):
     """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
 
+    A row whose run had not finished training is labelled ``(not finished)``.
     A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
     its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
     three significant digits, since the scale depends on the extractor. The
@@ -346,6 +359,9 @@ def layout(scores, metric: str):
                 cells[row] = f"{values[0]:.3g} ± {part['KID std'].iloc[0]:.2g}"
         columns[header] = cells
     table = pd.DataFrame(columns).reindex(order)
+    notes = scores["note"].fillna("").astype(str) if "note" in scores else pd.Series("", index=scores.index)
+    unfinished = set(scores.loc[notes.str.contains(UNFINISHED), "row"])
+    table.index = [f"{row} ({UNFINISHED})" if row in unfinished else row for row in table.index]
     table.index.name = metric
     return table.reset_index()
 

@@ -58,7 +58,7 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     original = path.read_bytes()
 
     def crash(file, **arrays):  # dies half-way through writing
-        Path(file).write_bytes(b"half a file")
+        file.write(b"half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoints.np, "savez", crash)
