@@ -107,8 +107,10 @@ def mark_interrupted(path: Path, cell: int | None, reason: str) -> None:
         return
     nb = nbformat.read(str(path), as_version=4)
     if cell is not None and 0 <= cell < len(nb.cells):
-        marks = nb.cells[cell].metadata.setdefault("papermill", {})
-        marks.update(status="interrupted", exception=True)
+        nb.cells[cell].metadata.setdefault("papermill", {}).update(status="interrupted", exception=True)
+        for later in nb.cells[cell + 1:]:  # papermill calls the cells it never reached "completed" too
+            later.metadata.setdefault("papermill", {}).update(status="pending", start_time=None, end_time=None,
+                                                               duration=None)
     nb.metadata.setdefault("papermill", {})["exception"] = True
     nb.metadata["bagan_kit"] = {"status": "interrupted", "cell": cell, "reason": reason}
     where = f" at cell {cell}" if cell is not None else ""

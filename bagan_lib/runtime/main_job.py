@@ -52,6 +52,9 @@ from bagan_lib.runtime.outputs import atomic_write_text
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+# The kernel's own log lines ("running over TCP", and a traceback when the job is interrupted while a cell runs)
+# would reach the job's stderr; the cells' errors are in the executed notebook and the job's status.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # Parameters the main job passes to every notebook that declares them.
 SHARED_PARAMETERS = ("profile", "dataset", "out_dir", "runs_dir")
 
@@ -150,7 +153,7 @@ def _execute(path: Path, output: Path, parameters: dict, progress: "NotebookProg
     try:
         papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
                                    kernel_name="python3", progress_bar=False, log_output=True,
-                                   stdout_file=progress)
+                                   stdout_file=progress, extra_arguments=KERNEL_ARGUMENTS)
     finally:
         logger.removeHandler(progress)
         logger.setLevel(saved[0])
