@@ -18,8 +18,8 @@ return, exception, Ctrl-C or SIGTERM (the command line turns SIGTERM into an
 exception). A folder the lock had to create is removed again when nothing was
 written into it, so a command refused by a later check leaves no trace.
 
-Locks are re-entrant within a process (a notebook may call ``train_model`` from
-code that already holds the folder). Locks on network file systems without
+Locks are re-entrant within a thread (a notebook may call ``train_model`` from
+code that already holds the folder); other threads contend like other processes. Locks on network file systems without
 ``flock`` are skipped with a note instead of failing the run.
 """
 
@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,7 +40,7 @@ from pathlib import Path
 from bagan_lib.errors import KitError
 
 LOCK_NAME = ".lock"
-_HELD: dict[str, int] = {}  # lock files this process holds -> nesting depth
+_HELD: dict[tuple, int] = {}  # (thread, lock file) held -> nesting depth
 
 
 class FolderLockedError(KitError):
@@ -127,8 +128,8 @@ def folder_lock(folder, command: str | None = None, *, wait: bool = False, name:
         raise KitError(f"Cannot create the folder {folder} ({exc.strerror or exc}).",
                        "choose a folder you can write to (not a file, not read-only).") from exc
     lock_file = folder / name
-    key = str(lock_file.resolve())
-    if key in _HELD:  # this process holds it already
+    key = (threading.get_ident(), str(lock_file.resolve()))  # other threads contend like other processes
+    if key in _HELD:  # this thread holds it already
         _HELD[key] += 1
         try:
             yield lock_file

@@ -32,7 +32,16 @@ interruption are restored, so that epoch's means cover all of its steps, as
 without the interruption (only its ``seconds`` count the time after the resume).
 Settings left at ``None`` on resume (epochs, gp_lambda, critic_steps,
 learning_rate) take the checkpoint's values; explicit ones apply from the
-resumed step on (e.g. a lower learning rate after a divergence).
+resumed step on (e.g. a lower learning rate after a divergence; a penalty weight
+of 0 drops the ``gp`` term from the later epochs' history).
+
+**Safety.** A run holds its folder's lock for its whole life (a second command
+on the folder is refused). Every check comes before the folder changes: the
+checkpoint is verified in full (a damaged ``gan.npz`` falls back to
+``gan.prev.npz``, with a message), the settings and the data's fingerprint must
+match the checkpoint's (:func:`bagan_lib.training.run_data.check_same_data`),
+and the data must suit the model (:func:`bagan_lib.training.run_data.check_trainable`);
+only then does ``overwrite`` delete the old run and ``config.json`` get written.
 
 Runs are reproducible on CPU when :func:`bagan_lib.notebook_setup.start` ran
 first (it turns on TensorFlow's op determinism); the command line does that.
