@@ -81,7 +81,8 @@ def write_record(run: RunResult) -> Path:
 def read_record(run_dir) -> dict:
     """A run folder's ``run.json``, checked enough to resume from (KitError otherwise)."""
     path = Path(run_dir) / RECORD
-    fix = "pass a run folder made by `python -m bagan_lib run` (it holds run.json), or start a new job without --resume."
+    fix = ("pass a run folder made by `python -m bagan_lib run` (it holds run.json), or start a new job without "
+           "--resume.")
     if not path.is_file():
         raise KitError(f"Nothing to resume: {run_dir} holds no main job ({RECORD} is missing).", fix)
     try:

@@ -380,7 +380,8 @@ def test_evaluate_of_an_unfinished_run_says_so_in_the_csv_and_markdown_tables(ho
     for name in ("table4_fid", "table4_kid", "table4_share"):
         for suffix in (".csv", ".md"):
             assert "BAGAN-GP v3 (not finished)" in (hostile.work / "scores" / f"{name}{suffix}").read_text(), name
-    assert "not finished: the run's checkpoint is at step 4" in (hostile.work / "scores" / "table4_scores.csv").read_text()
+    scores = (hostile.work / "scores" / "table4_scores.csv").read_text()
+    assert "not finished: the run's checkpoint is at step 4" in scores
 
 
 # --------------------------------------------------------------------------- #
@@ -403,7 +404,8 @@ def _notebooks(folder: Path) -> Path:
                         ("02_last", ["x = 2"])):
         nb = new_notebook(metadata=KERNEL)
         nb.cells = [new_markdown_cell(f"# {name}"),
-                    new_code_cell('profile = None\ndataset = "digits"\nout_dir = "x"', metadata={"tags": ["parameters"]}),
+                    new_code_cell('profile = None\ndataset = "digits"\nout_dir = "x"',
+                                  metadata={"tags": ["parameters"]}),
                     *[new_code_cell(c) for c in cells]]
         nbformat.write(nb, folder / f"{name}.ipynb")
     (folder / "SLOW").write_text("")
@@ -428,6 +430,7 @@ def _interrupt_job(hostile: Hostile, nbs: Path, sig) -> tuple[subprocess.Complet
     return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines) + out, err), run_dir
 
 
+@pytest.mark.slow  # papermill
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_main_job_leaves_its_index_and_true_statuses(hostile, sig):
     """Issue 18, defect 9: after SIGINT or SIGTERM there was no index and no run.json, and the half-executed
@@ -450,6 +453,7 @@ def test_an_interrupted_main_job_leaves_its_index_and_true_statuses(hostile, sig
     assert not (run_dir / ".lock").exists()
 
 
+@pytest.mark.slow  # papermill
 def test_run_resume_keeps_the_notebooks_that_finished_and_runs_the_others(hostile):
     """Issue 18, defect 9: ``run --resume RUN_DIR`` skips the notebooks that finished ok."""
     nbs = _notebooks(hostile.work / "nbs")
