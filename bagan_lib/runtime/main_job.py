@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
+import signal
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -141,7 +144,14 @@ class NotebookProgress(logging.Handler):
 
 
 def _execute(path: Path, output: Path, parameters: dict, progress: "NotebookProgress") -> None:
-    """papermill with the notebook's progress streamed to ``progress.log`` (see :class:`NotebookProgress`)."""
+    """papermill with the notebook's progress streamed to ``progress.log`` (see :class:`NotebookProgress`).
+
+    papermill runs in a worker thread and the main thread only waits, so Ctrl-C
+    and SIGTERM always reach the job (in the main thread nbclient installs its
+    own signal handlers, which stop the kernel and swallow the signal). On an
+    interruption the kernel is stopped, papermill's thread ends, and the
+    interruption is raised again.
+    """
     import papermill
 
     logger = logging.getLogger("papermill")
@@ -150,14 +160,64 @@ def _execute(path: Path, output: Path, parameters: dict, progress: "NotebookProg
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.addHandler(progress)
+    outcome = {}
+
+    def work():
+        try:
+            papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+                                       kernel_name="python3", progress_bar=False, log_output=True,
+                                       stdout_file=progress, extra_arguments=KERNEL_ARGUMENTS)
+        except BaseException as exc:  # noqa: BLE001  (handed to the main thread)
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name=f"papermill {path.stem}", daemon=True)
     try:
-        papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
-                                   kernel_name="python3", progress_bar=False, log_output=True,
-                                   stdout_file=progress, extra_arguments=KERNEL_ARGUMENTS)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.25)
+        except KeyboardInterrupt:
+            _stop_kernels()  # papermill's thread then ends with the kernel's death and saves the notebook
+            worker.join(60)
+            raise
     finally:
         logger.removeHandler(progress)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def _stop_kernels(grace: float = 5.0) -> None:
+    """Stop the Jupyter kernels this process started (its child processes running ipykernel): SIGTERM, then
+    SIGKILL after ``grace`` seconds. Linux only (/proc); elsewhere the kernels exit when they see their parent
+    gone."""
+    me, kernels = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if parent == me and b"ipykernel" in command:
+            kernels.append(int(stat.parent.name))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in kernels:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_running(pid) for pid in kernels):
+            time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def run_all(*, profile: str | None = None, dataset: str | None = None,

@@ -70,6 +70,17 @@ def case(hostile, trained) -> Path:
     return hostile.work / "run"
 
 
+@pytest.fixture
+def signals_reach_children():
+    """A pytest started in the background (``make test &``) ignores SIGINT, and its children inherit that; a handler
+    here is reset to the default in a child at exec, so the command line gets Ctrl-C as a user's shell sends it."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _step(run: Path) -> int:
     return read_meta(run / "checkpoints" / "gan.npz")["global_step"]
 
@@ -338,7 +349,8 @@ def _peak_rss_gb(pid: int) -> float:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_billion_epochs_train_at_once_and_a_signal_stops_them_keeping_the_checkpoint(hostile, case, sig):
+def test_a_billion_epochs_train_at_once_and_a_signal_stops_them_keeping_the_checkpoint(hostile, case, sig,
+                                                                                      signals_reach_children):
     """Issue 18, defect 4: ``--epochs 1000000000`` built every epoch's batch order before the first step (no step
     in 75 s, 6 GB and growing). Now steps come at once in bounded memory; a signal ends the run with exit 130/143,
     one ``error:`` line saying how to continue, and the lock released."""
@@ -432,7 +444,7 @@ def _interrupt_job(hostile: Hostile, nbs: Path, sig) -> tuple[subprocess.Complet
 
 @pytest.mark.slow  # papermill
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_main_job_leaves_its_index_and_true_statuses(hostile, sig):
+def test_an_interrupted_main_job_leaves_its_index_and_true_statuses(hostile, sig, signals_reach_children):
     """Issue 18, defect 9: after SIGINT or SIGTERM there was no index and no run.json, and the half-executed
     notebook looked "completed" in its papermill metadata."""
     nbs = _notebooks(hostile.work / "nbs")
@@ -454,7 +466,7 @@ def test_an_interrupted_main_job_leaves_its_index_and_true_statuses(hostile, sig
 
 
 @pytest.mark.slow  # papermill
-def test_run_resume_keeps_the_notebooks_that_finished_and_runs_the_others(hostile):
+def test_run_resume_keeps_the_notebooks_that_finished_and_runs_the_others(hostile, signals_reach_children):
     """Issue 18, defect 9: ``run --resume RUN_DIR`` skips the notebooks that finished ok."""
     nbs = _notebooks(hostile.work / "nbs")
     _, run_dir = _interrupt_job(hostile, nbs, signal.SIGINT)
