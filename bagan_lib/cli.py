@@ -2,7 +2,7 @@
 
 Commands
 --------
-``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
+``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``; ``--resume RUN_DIR``.
 ``train``         train one model (any in ``bagan_lib.models.recipes.RECIPES``) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
                   ``--versus-reference`` against the reference design's step.
@@ -13,17 +13,20 @@ Commands
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
 Errors in the user's input exit with status 2 and one line on stderr that
-starts with ``error:`` and names the fix; never a traceback.
+starts with ``error:`` and names the fix; never a traceback. Ctrl-C and SIGTERM
+exit with 130 and 143 and one such line saying what was kept and how to go on.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
+import threading
 from pathlib import Path
 
-from bagan_lib.errors import KitError, os_error
+from bagan_lib.errors import Interrupted, KitError, os_error
 from bagan_lib.notebook_setup import check_seed, start
 from bagan_lib.runtime.outputs import check_output_file, check_output_folder
 from bagan_lib.training.config import saved_config
@@ -74,10 +77,10 @@ def _check_outputs(args) -> None:
 
 
 def _cmd_run(args) -> int:
-    from bagan_lib.runtime.main_job import run_all
+    from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, run_all
 
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
-                     only=args.only)
+                     only=args.only, resume=args.resume, notebooks_dir=Path(args.notebooks_dir or NOTEBOOKS_DIR))
     return 0 if result.ok else 1
 
 
@@ -98,6 +101,8 @@ def _cmd_train(args) -> int:
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
     config.check()
     RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
+    if config.resume:
+        RunFolder(Path(config.out_dir)).check_resumable()  # a typo in --out must not start a new run unnoticed
     start(args.profile, seed=args.seed)
     from bagan_lib.training.run import train_model  # imports TensorFlow: after start()
 
@@ -159,13 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="execute every notebook in order (the main job)")
-    run.add_argument("--profile", choices=list(PROFILES), default="teach",
-                     help="size profile (default: teach)")
-    run.add_argument("--dataset", default="synthetic_cells",
-                     help="dataset for the notebooks that take one (default: synthetic_cells)")
+    run.add_argument("--profile", choices=list(PROFILES),
+                     help="size profile (default: teach; with --resume: the run's)")
+    run.add_argument("--dataset", help="dataset for the notebooks that take one (default: synthetic_cells; with "
+                                       "--resume: the run's)")
     run.add_argument("--runs-dir", default="runs", help="parent folder of the run folder (default: runs)")
     run.add_argument("--only", nargs="*", metavar="NN",
                      help="run only these notebooks, by number or name prefix (e.g. 00 02)")
+    run.add_argument("--resume", metavar="RUN_DIR",
+                     help="continue an interrupted or failed main job in its folder: notebooks that finished ok "
+                          "are kept, the others run again")
+    run.add_argument("--notebooks-dir", metavar="DIR", help="the notebooks to run (default: the kit's notebooks/)")
     run.set_defaults(func=_cmd_run)
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
@@ -317,6 +326,14 @@ def _check_evaluate(args) -> None:
 
 
 def _cmd_evaluate(args) -> int:
+    """``evaluate`` holding the lock of ``--out``: two evaluations into one folder would mix their tables."""
+    from bagan_lib.runtime.folder_lock import folder_lock
+
+    with folder_lock(args.out, "evaluate"):
+        return _evaluate(args)
+
+
+def _evaluate(args) -> int:
     """Table 4 of ``--runs`` into ``--out``, the FID table on stdout (or ``--merge`` saved evaluations)."""
     if args.runs and args.merge:  # neither may be silently ignored
         raise KitError("--runs and --merge exclude each other: one scores trained runs, the other combines saved "
@@ -361,7 +378,14 @@ def _cmd_bench(args) -> int:
                        out=args.out)
 
 
+def _terminated(signum, frame):
+    raise Interrupted("terminated (SIGTERM).", "run the command again.", status=143)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM as an exception, like Ctrl-C: locks are released and run records written on the way out
+    previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         args = build_parser().parse_args(argv)
         _check_outputs(args)
@@ -372,9 +396,14 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())  # one line, whatever the message's layout
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted. Fix: run the command again.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        message = " ".join(str(exc).split()) if isinstance(exc, Interrupted) else \
+            "interrupted. Fix: run the command again."
+        print(f"error: {message}", file=sys.stderr)
+        return getattr(exc, "status", 130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,19 @@ def os_error(exc: OSError, doing: str, path=None) -> FileSystemError:
     reason = exc.strerror or str(exc)
     fix = _OS_FIXES.get(errno.errorcode.get(exc.errno, ""), "check the path and the disk, then run the command again.")
     return FileSystemError(f"Cannot {doing} {where}: {reason}.", fix.format(doing=doing))
+class Interrupted(KeyboardInterrupt):
+    """A command stopped by Ctrl-C (SIGINT) or SIGTERM, with what was kept and how to continue.
+
+    A ``KeyboardInterrupt``, so every ``finally`` and ``except KeyboardInterrupt``
+    runs as for Ctrl-C; the command line prints ``problem`` and ``fix`` on one
+    ``error:`` line and exits with ``status`` (130 for SIGINT, 143 for SIGTERM, as a shell reports them).
+    """
+
+    def __init__(self, problem: str = "interrupted.", fix: str = "run the command again.", status: int = 130):
+        self.problem, self.fix, self.status = problem, fix, status
+        super().__init__(f"{problem} Fix: {fix}")
+
+    @classmethod
+    def wrap(cls, exc: KeyboardInterrupt, problem: str, fix: str) -> "Interrupted":
+        """The interruption ``exc`` (Ctrl-C or an earlier :class:`Interrupted`) with a better message."""
+        return cls(problem, fix, status=getattr(exc, "status", 130))

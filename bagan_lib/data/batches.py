@@ -5,7 +5,9 @@ The images are resized and scaled to [-1, 1] once, up front
 the papers fit easily. The batch of global step ``s`` depends only on the seed
 and ``s`` (:func:`step_batches`), so a run resumed at step ``s`` sees exactly
 the batches an uninterrupted run sees, and the training step never waits for
-input (prefetching).
+input (prefetching). The order is made one epoch at a time, as the batches are
+consumed: memory does not depend on the number of epochs (``--epochs 10**9``
+starts as fast as ``--epochs 3``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ def epoch_order(n_images: int, epoch: int, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n_images)
 
 
+def step_indices(n_images: int, *, batch_size: int, steps_per_epoch: int, seed: int, start_step: int, end_step: int):
+    """The image indices of the batches of global steps ``start_step .. end_step - 1``, one array per step.
+
+    A generator: each epoch's permutation is made when its first batch is
+    needed and dropped after its last, so only one epoch's order is in memory.
+    """
+    epoch, order = None, None
+    for step in range(start_step, end_step):
+        e, i = divmod(step, steps_per_epoch)
+        if e != epoch:
+            epoch, order = e, epoch_order(n_images, e, seed)
+        yield order[i * batch_size:(i + 1) * batch_size]
+
+
 def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed: int, start_step: int,
                  end_step: int):
     """A ``tf.data.Dataset`` of the batches of global steps ``start_step .. end_step - 1``.
@@ -43,18 +59,18 @@ def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed:
     epoch ``s // steps_per_epoch``: it depends only on the seed and ``s``, so a run
     resumed at step ``s`` sees exactly the batches the uninterrupted run saw. Every
     epoch is a fresh permutation; the last ``n - steps_per_epoch * batch_size``
-    images of each permutation are left out of that epoch.
+    images of each permutation are left out of that epoch. The indices come from
+    :func:`step_indices`, lazily.
     """
 
     n = len(labels)
     if steps_per_epoch * batch_size > n:
         raise KitError(f"{steps_per_epoch} steps of {batch_size} images need {steps_per_epoch * batch_size} "
                        f"images, but there are {n}.", "lower steps_per_epoch or batch_size.")
-    first, last = start_step // steps_per_epoch, (end_step - 1) // steps_per_epoch
-    order = np.concatenate([epoch_order(n, e, seed)[:steps_per_epoch * batch_size] for e in range(first, last + 1)])
-    offset = (start_step - first * steps_per_epoch) * batch_size
-    order = order[offset:offset + (end_step - start_step) * batch_size]
+    settings = dict(batch_size=batch_size, steps_per_epoch=steps_per_epoch, seed=seed, start_step=start_step,
+                    end_step=end_step)
+    indices = tf.data.Dataset.from_generator(lambda: step_indices(n, **settings),
+                                             output_signature=tf.TensorSpec((batch_size,), tf.int64))
     images = tf.constant(np.asarray(images, dtype=np.float32))
     labels = tf.constant(np.asarray(labels, dtype=np.int32))
-    data = tf.data.Dataset.from_tensor_slices(order.astype(np.int64)).batch(batch_size, drop_remainder=True)
-    return data.map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx))).prefetch(tf.data.AUTOTUNE)
+    return indices.map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx))).prefetch(tf.data.AUTOTUNE)

@@ -139,6 +139,13 @@ def _reconstruct(autoencoder, x, y, batch_size: int = 512) -> np.ndarray:
     return np.clip(np.concatenate(parts), -1.0, 1.0)
 
 
+UNFINISHED = "not finished"
+
+
+def _unfinished(run) -> str:
+    return f"{UNFINISHED}: the run's checkpoint is at step {run.timings['global_step']}"
+
+
 def _rows(label: str, seed: int, result, n_train) -> list:
     rows = []
     for record in result.table.to_dict("records"):
@@ -212,7 +219,11 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
                                             class_names=names, n_per_class=n, seed=seed,
                                             real_features=real_features, share_classifier=judge.classifier,
                                             warn=False, **options)
-                rows += _rows(label, seed, scored, n_train)
+                model_rows = _rows(label, seed, scored, n_train)
+                if not run.timings["finished"]:  # said in every output, the CSV and Markdown tables included
+                    for row in model_rows:
+                        row["note"] = "; ".join(filter(None, [row.get("note"), _unfinished(run)]))
+                rows += model_rows
                 say(f"evaluate: {label} seed {seed} scored in {sum(scored.seconds.values()):.1f} s", flush=True)
     scores = pd.DataFrame(rows)
     duplicated = scores.duplicated(["row", "seed", "class"])
@@ -338,6 +349,7 @@ def row_order(scores) -> list:
 def layout(scores, metric: str):
     """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
 
+    A row whose run had not finished training is labelled ``(not finished)``.
     A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
     its bootstrap interval (FID: ``v [low, high]``, ``v`` alone without bootstrap) or its subset spread (KID:
     ``v ± std``); three significant digits, since the scale depends on the extractor. The
@@ -366,6 +378,9 @@ def layout(scores, metric: str):
                 cells[row] = f"{values[0]:.3g} ± {part['KID std'].iloc[0]:.2g}"
         columns[header] = cells
     table = pd.DataFrame(columns).reindex(order)
+    notes = scores["note"].fillna("").astype(str) if "note" in scores else pd.Series("", index=scores.index)
+    unfinished = set(scores.loc[notes.str.contains(UNFINISHED), "row"])
+    table.index = [f"{row} ({UNFINISHED})" if row in unfinished else row for row in table.index]
     table.index.name = metric
     return table.reset_index()
 

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
+import re
+import secrets
 from pathlib import Path
 
 from bagan_lib.errors import KitError, os_error
+
+TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")  # what atomic_write names its temporaries
+# The temporaries of earlier versions (tempfile.mkstemp): ".<name>.<8 random characters><name's suffix>".
+_OLD_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>\.[A-Za-z0-9]+)$")
 
 
 def _errors_name_the_file(write_file):
@@ -35,17 +40,51 @@ def _errors_name_the_file(write_file):
 
 @_errors_name_the_file
 def atomic_write(path: Path, write) -> Path:
-    """Write through a temporary file and rename, so a crash never leaves half a file."""
+    """Write through a temporary file and rename, so a crash never leaves half a file.
+
+    ``write(tmp)`` writes the whole file at the path ``tmp``. The temporary is
+    ``.<name>.<random>.tmp`` in the same folder: no pattern that looks for the
+    real files (``*.png``, ``*.npz``) matches it, and :func:`remove_temporaries`
+    finds the ones a killed process left. It is created with mode 0666 minus the
+    user's umask, like any file the user writes, and flushed to disk before the
+    rename, so even a power loss leaves the old file or the new one.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
+            break
+        except FileExistsError:
+            continue
     try:
-        write(tmp)
+        write(str(tmp))
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if tmp.exists():
+            tmp.unlink()
     return path
+
+
+def remove_temporaries(folder) -> list[Path]:
+    """Delete the temporaries of interrupted atomic writes directly in ``folder``; returns them.
+
+    Only safe while no other process writes into ``folder`` (hold its
+    :func:`~bagan_lib.runtime.folder_lock.folder_lock`).
+    """
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for path in folder.iterdir():
+        old = _OLD_TEMPORARY.match(path.name)
+        if path.is_file() and (TEMPORARY.match(path.name) or (old and Path(old["name"]).suffix == old["suffix"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def save_figure(fig, out_dir, name: str, *, dpi: int = 110) -> Path:
