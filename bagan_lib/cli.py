@@ -80,7 +80,8 @@ def _cmd_run(args) -> int:
     from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, run_all
 
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
-                     only=args.only, resume=args.resume, notebooks_dir=Path(args.notebooks_dir or NOTEBOOKS_DIR))
+                     only=args.only, resume=args.resume, notebooks_dir=Path(args.notebooks_dir or NOTEBOOKS_DIR),
+                     lanes=args.lanes)
     return 0 if result.ok else 1
 
 
@@ -175,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue an interrupted or failed main job in its folder: notebooks that finished ok "
                           "are kept, the others run again")
     run.add_argument("--notebooks-dir", metavar="DIR", help="the notebooks to run (default: the kit's notebooks/)")
+    run.add_argument("--lanes", type=int, metavar="N",
+                     help="notebooks run side by side, each kernel on cores/N threads (default: 2 on a CPU with "
+                          "two cores or more, 1 with a GPU; 1: one after the other)")
     run.set_defaults(func=_cmd_run)
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)

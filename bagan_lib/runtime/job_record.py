@@ -59,6 +59,7 @@ class RunResult:
     planned: list[str] = field(default_factory=list)   # every notebook this job was to run, in order
     only: list[str] | None = None
     status: str = "running"    # "running", then "ok", "failed" or "interrupted"
+    lanes: dict | None = None  # notebooks run side by side and each kernel's threads (bagan_lib.runtime.job_lanes)
 
     @property
     def ok(self) -> bool:
@@ -74,7 +75,7 @@ def write_record(run: RunResult) -> Path:
     notebooks = [{**asdict(r), "ok": r.ok} for r in run.results]
     notebooks += [{"name": name, "status": "not run", "ok": False} for name in run.not_run()]
     summary = {"profile": run.profile, "dataset": run.dataset, "only": run.only, "status": run.status,
-               "ok": run.status == "ok", "notebooks": notebooks}
+               "ok": run.status == "ok", "lanes": run.lanes, "notebooks": notebooks}
     return atomic_write_text(run.run_dir / RECORD, json.dumps(summary, indent=2))
 
 

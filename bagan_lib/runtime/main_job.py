@@ -32,6 +32,7 @@ finished ok are kept, the others run again. The job holds the run folder's lock
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -46,6 +47,7 @@ from bagan_lib.data import DATASET_NAMES
 from bagan_lib.errors import Interrupted, KitError
 from bagan_lib.profiles import resolve_profile_name
 from bagan_lib.runtime.folder_lock import folder_lock
+from bagan_lib.runtime.job_lanes import kernel_threads, resolve_lanes, waits_for
 from bagan_lib.runtime.job_record import (
     NotebookResult, RunResult, finished_ok, mark_interrupted, read_record, write_record)
 from bagan_lib.runtime.outputs import atomic_write_text
@@ -122,8 +124,11 @@ class NotebookProgress(logging.Handler):
         self.label, self.sections, self.log = label, sections, log
         self.section, self._partial = None, ""
         self.cell = None  # the cell running now (papermill's index), for an interruption's record
+        self.thread = None  # the lane thread running the notebook: only its records are this notebook's
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.thread is not None and record.thread != self.thread:
+            return
         match = re.match(r"Executing Cell (\d+)", record.getMessage())
         if match:
             index = int(match.group(1)) - 1
@@ -144,48 +149,38 @@ class NotebookProgress(logging.Handler):
 
 
 def _execute(path: Path, output: Path, parameters: dict, progress: "NotebookProgress") -> None:
-    """papermill with the notebook's progress streamed to ``progress.log`` (see :class:`NotebookProgress`).
+    """papermill in this (lane) thread, the notebook's progress streamed to ``progress.log``.
 
-    papermill runs in a worker thread and the main thread only waits, so Ctrl-C
-    and SIGTERM always reach the job (in the main thread nbclient installs its
-    own signal handlers, which stop the kernel and swallow the signal). On an
-    interruption the kernel is stopped, papermill's thread ends, and the
-    interruption is raised again.
+    Every lane's handler sits on papermill's logger; each keeps only the records
+    of its own thread (:class:`NotebookProgress`), so two notebooks' cell
+    announcements never mix.
     """
     import papermill
 
     logger = logging.getLogger("papermill")
-    # the handler sees the cell announcements; outputs come through stdout_file, so nothing propagates twice
+    progress.thread = threading.get_ident()
+    logger.addHandler(progress)
+    try:
+        papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, log_output=True,
+                                   stdout_file=progress, extra_arguments=KERNEL_ARGUMENTS)
+    finally:
+        logger.removeHandler(progress)
+
+
+@contextlib.contextmanager
+def _papermill_logger():
+    """papermill's cell announcements at INFO reach the lanes' handlers only (outputs come through
+    ``stdout_file``, so nothing is printed twice)."""
+    logger = logging.getLogger("papermill")
     saved = (logger.level, logger.propagate)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    logger.addHandler(progress)
-    outcome = {}
-
-    def work():
-        try:
-            papermill.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
-                                       kernel_name="python3", progress_bar=False, log_output=True,
-                                       stdout_file=progress, extra_arguments=KERNEL_ARGUMENTS)
-        except BaseException as exc:  # noqa: BLE001  (handed to the main thread)
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=work, name=f"papermill {path.stem}", daemon=True)
     try:
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.25)
-        except KeyboardInterrupt:
-            _stop_kernels()  # papermill's thread then ends with the kernel's death and saves the notebook
-            worker.join(60)
-            raise
+        yield
     finally:
-        logger.removeHandler(progress)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
-    if "error" in outcome:
-        raise outcome["error"]
 
 
 def _stop_kernels(grace: float = 5.0) -> None:
@@ -222,14 +217,16 @@ def _running(pid: int) -> bool:
 
 def run_all(*, profile: str | None = None, dataset: str | None = None,
             runs_dir: str | Path = "runs", only: list[str] | None = None, resume=None,
-            notebooks_dir: Path = NOTEBOOKS_DIR, log=_print_now) -> RunResult:
-    """Execute the notebooks in order into a fresh run folder (or, ``resume``, the folder of an earlier job);
-    stop at the first failure.
+            notebooks_dir: Path = NOTEBOOKS_DIR, lanes: int | None = None, log=_print_now) -> RunResult:
+    """Execute the notebooks into a fresh run folder (or, ``resume``, the folder of an earlier job), ``lanes``
+    at a time (:mod:`bagan_lib.runtime.job_lanes`; None: two on a CPU with two cores or more, else one);
+    after a failure no further notebook starts.
 
     ``profile``: None is ``teach``; ``dataset``: None is ``synthetic_cells``. With
     ``resume`` (a run folder) they, and ``only``, are the earlier job's; the
     notebooks that finished ok there are kept, the others run again.
     """
+    lanes = resolve_lanes(lanes)
     if resume is not None:
         run_dir = Path(resume).resolve()
         record = read_record(run_dir)
@@ -242,7 +239,7 @@ def run_all(*, profile: str | None = None, dataset: str | None = None,
     if resume is None:
         run_dir = _fresh_run_dir(Path(runs_dir), profile)
     with folder_lock(run_dir, "run --resume" if resume is not None else "run"):
-        return _run_locked(run_dir, notebooks, profile, dataset, only, record, log)
+        return _run_locked(run_dir, notebooks, profile, dataset, only, record, lanes, log)
 
 
 def _resumed_settings(record: dict, profile, dataset, only) -> tuple:
@@ -276,90 +273,146 @@ def _fresh_run_dir(runs_dir: Path, profile: str) -> Path:
 
 
 def _run_locked(run_dir: Path, notebooks: list[Path], profile: str, dataset: str, only, record: dict | None,
-                log) -> RunResult:
-    """The job in ``run_dir`` (its lock held): run.json first, then every notebook, the records on every exit."""
-    import papermill
-
+                lanes: int, log) -> RunResult:
+    """The job in ``run_dir`` (its lock held): run.json first, then the notebooks, the records on every exit."""
     run = RunResult(run_dir=run_dir, profile=profile, dataset=dataset, planned=[p.stem for p in notebooks],
                     only=only)
     kept = finished_ok(record, run_dir) if record is not None else {}
     write_record(run)  # the folder is marked from the start: a job killed with kill -9 still says "running"
-    log(f"bagan-kit main job: {len(notebooks)} notebooks, profile {profile}, dataset {dataset}")
-    log(f"run folder: {run_dir}" + (f" (resumed: {len(kept)} notebooks kept)" if record is not None else ""))
-    started = time.perf_counter()
-    succeeded = set()
-    try:
-        for i, path in enumerate(notebooks, 1):
-            if path.stem in kept:
-                earlier = kept[path.stem]
-                run.results.append(NotebookResult(name=path.stem, status="ok", seconds=earlier.get("seconds", 0.0),
-                                                  notebook=path.name, out_dir=path.stem, earlier=True))
-                succeeded.add(path.stem)
-                log(f"[{i}/{len(notebooks)}] {path.stem}: ok in the earlier job, kept")
-                continue
-            declared = papermill.inspect_notebook(str(path))
-            values = {"profile": profile, "dataset": dataset, "out_dir": str(run_dir / path.stem),
-                      "runs_dir": _runs_dir(run_dir, succeeded)}
-            parameters = {k: values[k] for k in SHARED_PARAMETERS if k in declared}
-            log(f"[{i}/{len(notebooks)}] {path.stem}: running")
-            result = _run_one(path, run, parameters, log)
-            write_record(run)
-            if result.ok:
-                succeeded.add(path.stem)
-            log(f"[{i}/{len(notebooks)}] {path.stem}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s "
-                f"({time.perf_counter() - started:.0f} s elapsed)")
-            if not result.ok:
-                log(f"  {path.stem} failed in {result.error}")
-                log(f"  the executed notebook with the error: {run_dir / path.name}")
-                break
-        run.status = "ok" if run.ok else ("interrupted" if run.results[-1].status == "interrupted" else "failed")
-    except KeyboardInterrupt as exc:
-        run.status = "interrupted"
-        raise Interrupted.wrap(exc, f"The main job was interrupted ({_signal_name(exc)}); {run_dir} holds the "
-                                    "notebooks that finished, the index and run.json with each notebook's status.",
-                               f"continue it: python -m bagan_lib run --resume {run_dir}") from exc
-    finally:
-        write_index(run)
-        log(f"index: {run_dir / 'index.html'}")
+    with kernel_threads(lanes) as threads:
+        run.lanes = threads
+        log(f"bagan-kit main job: {len(notebooks)} notebooks, profile {profile}, dataset {dataset}, "
+            + (f"{lanes} at a time, {threads['threads']} thread(s) each" if lanes > 1 else "one at a time"))
+        log(f"run folder: {run_dir}" + (f" (resumed: {len(kept)} notebooks kept)" if record is not None else ""))
+        try:
+            with _papermill_logger():
+                _schedule(run, notebooks, kept, dataset, lanes, log)
+            run.status = "ok" if run.ok and not run.not_run() else (
+                "interrupted" if any(r.status == "interrupted" for r in run.results) else "failed")
+        except KeyboardInterrupt as exc:
+            run.status = "interrupted"
+            raise Interrupted.wrap(exc, f"The main job was interrupted ({_signal_name(exc)}); {run_dir} holds the "
+                                        "notebooks that finished, the index and run.json with each notebook's "
+                                        "status.", f"continue it: python -m bagan_lib run --resume {run_dir}") from exc
+        finally:
+            write_index(run)
+            log(f"index: {run_dir / 'index.html'}")
     return run
 
 
-def _run_one(path: Path, run: RunResult, parameters: dict, log) -> NotebookResult:
-    """One notebook through papermill, its result appended to ``run.results``. An interruption is recorded there
-    and in the executed notebook, then raised again."""
+class _Lane(threading.Thread):
+    """One notebook running in its own thread; the result lands in ``run.results`` (under the job's lock)."""
+
+    def __init__(self, path: Path, run: RunResult, parameters: dict, job: dict, log):
+        super().__init__(name=f"notebook {path.stem}", daemon=True)
+        self.path, self.run_, self.parameters, self.job, self.log = path, run, parameters, job, log
+        self.result: NotebookResult | None = None
+
+    def run(self) -> None:
+        self.result = _run_one(self.path, self.run_, self.parameters, self.job, self.log)
+
+
+def _schedule(run: RunResult, notebooks: list[Path], kept: dict, dataset: str, lanes: int, log) -> None:
+    """Start the notebooks in order as lanes free (a notebook that reads others' runs after those have finished),
+    wait in the main thread so Ctrl-C and SIGTERM reach the job, and stop starting new ones after a failure.
+
+    papermill runs in the lane threads, never in the main thread (there nbclient
+    installs its own signal handlers, which stop the kernel and swallow the
+    signal). On an interruption every kernel is stopped, the lanes record where
+    their notebooks were, and the interruption is raised again.
+    """
+    import papermill
+
+    from bagan_lib.experiments.table4_runs import PRODUCING_NOTEBOOKS as PRODUCING  # (imports TensorFlow)
+
+    total, started, order = len(notebooks), time.perf_counter(), {p.stem: i for i, p in enumerate(notebooks, 1)}
+    succeeded, finished = set(), set()
+    pending = []
+    for path in notebooks:
+        if path.stem in kept:
+            earlier = kept[path.stem]
+            run.results.append(NotebookResult(name=path.stem, status="ok", seconds=earlier.get("seconds", 0.0),
+                                              notebook=path.name, out_dir=path.stem, earlier=True))
+            succeeded.add(path.stem)
+            finished.add(path.stem)
+            log(f"[{order[path.stem]}/{total}] {path.stem}: ok in the earlier job, kept")
+        else:
+            pending.append((path, papermill.inspect_notebook(str(path))))
+    planned = [p.stem for p in notebooks]
+    job = {"lock": threading.Lock(), "interrupted": None}
+    running: list[_Lane] = []
+    failed = False
+    try:
+        while pending or running:
+            while not failed and len(running) < lanes:
+                ready = next(((path, declared) for path, declared in pending
+                              if set(waits_for(path.stem, declared, planned, PRODUCING)) <= finished), None)
+                if ready is None:
+                    break
+                path, declared = ready
+                pending.remove(ready)
+                values = {"profile": run.profile, "dataset": dataset, "out_dir": str(run.run_dir / path.stem),
+                          "runs_dir": str(run.run_dir) if set(PRODUCING) <= succeeded else None}
+                parameters = {k: values[k] for k in SHARED_PARAMETERS if k in declared}
+                log(f"[{order[path.stem]}/{total}] {path.stem}: running")
+                lane = _Lane(path, run, parameters, job, log)
+                lane.start()
+                running.append(lane)
+            if not running:
+                break  # a failure: nothing more starts; the rest stays "not run"
+            running[0].join(0.25)
+            for lane in [lane for lane in running if not lane.is_alive()]:
+                running.remove(lane)
+                result = lane.result
+                finished.add(lane.path.stem)
+                name = f"[{order[lane.path.stem]}/{total}] {lane.path.stem}"
+                log(f"{name}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s "
+                    f"({time.perf_counter() - started:.0f} s elapsed)")
+                if result.ok:
+                    succeeded.add(lane.path.stem)
+                else:
+                    failed = True
+                    log(f"  {lane.path.stem} failed in {result.error}")
+                    log(f"  the executed notebook with the error: {run.run_dir / lane.path.name}")
+                    if running:
+                        log(f"  no further notebook starts; waiting for {', '.join(r.path.stem for r in running)}")
+    except KeyboardInterrupt as exc:
+        job["interrupted"] = _signal_name(exc)
+        _stop_kernels()  # papermill's threads then end with their kernels and save the notebooks
+        for lane in running:
+            lane.join(60)
+        raise
+
+
+def _run_one(path: Path, run: RunResult, parameters: dict, job: dict, log) -> NotebookResult:
+    """One notebook through papermill (in a lane thread); its result is appended to ``run.results`` in notebook
+    order and ``run.json`` rewritten. A notebook whose kernel the job stopped on an interruption is recorded as
+    interrupted, in ``run.json`` and in the executed notebook."""
     progress = NotebookProgress(path.stem[:2], notebook_sections(path), log)
     output = run.run_dir / path.name
     t0 = time.perf_counter()
     error = cell = None
     try:
         _execute(path, output, parameters, progress)
-    except KeyboardInterrupt as exc:
-        reason = _signal_name(exc)
-        run.results.append(NotebookResult(name=path.stem, status="interrupted",
-                                          seconds=round(time.perf_counter() - t0, 1), notebook=path.name,
-                                          out_dir=path.stem, error=f"interrupted ({reason})", cell=progress.cell))
-        mark_interrupted(output, progress.cell, reason)
-        raise
     except Exception as exc:  # papermill's execution error carries the failing cell
         error, cell = _describe_failure(exc), getattr(exc, "cell_index", None)
     status = "ok" if error is None else "failed"
     if error is not None and "KeyboardInterrupt" in error:  # Ctrl-C in a terminal reaches the kernel too
         status = "interrupted"
-    run.results.append(NotebookResult(name=path.stem, status=status, seconds=round(time.perf_counter() - t0, 1),
-                                      notebook=path.name, out_dir=path.stem, error=error, cell=cell))
-    return run.results[-1]
+    if job["interrupted"] is not None and status != "ok":  # the job stopped this kernel
+        status, error, cell = "interrupted", f"interrupted ({job['interrupted']})", progress.cell
+        mark_interrupted(output, cell, job["interrupted"])
+    result = NotebookResult(name=path.stem, status=status, seconds=round(time.perf_counter() - t0, 1),
+                            notebook=path.name, out_dir=path.stem, error=error, cell=cell)
+    with job["lock"]:
+        run.results.append(result)
+        run.results.sort(key=lambda r: r.name)
+        write_record(run)
+    return result
 
 
 def _signal_name(exc: KeyboardInterrupt) -> str:
     return "SIGTERM" if getattr(exc, "status", 130) == 143 else "Ctrl-C / SIGINT"
-
-
-def _runs_dir(run_dir: Path, succeeded: set) -> str | None:
-    """``runs_dir`` for a notebook that reads earlier notebooks' training runs (08: the models of 04 and 06):
-    this run folder once all of those have succeeded in this job, else None (the notebook trains them itself)."""
-    from bagan_lib.experiments.table4_runs import PRODUCING_NOTEBOOKS
-
-    return str(run_dir) if set(PRODUCING_NOTEBOOKS) <= succeeded else None
 
 
 def _read_table(path: Path):

@@ -285,7 +285,7 @@ def test_a_damaged_config_json_is_one_error_line_for_evaluate(hostile, case):
     """Issue 18, defect 5 (a damaged run file): evaluate read config.json with a traceback."""
     (case / "config.json").write_text('{"config": {"model": "bagan_gp_v3", "datas')
     before = snapshot(case)
-    Hostile.assert_refused(hostile.run("evaluate", "--runs", "run", "--out", "scores"), "config.json is damaged")
+    Hostile.assert_refused(hostile.run("evaluate", "--runs", "run", "--out", "scores"), "config.json is not a run's configuration")
     assert snapshot(case) == before and not (hostile.work / "scores").exists()
 
 
