@@ -1,4 +1,5 @@
-"""tf.data input: the training images in a fixed order per (seed, step), batched and prefetched.
+"""tf.data input: the training images in a fixed order per (seed, step), batched and prefetched (distributed over
+the replicas of a ``tf.distribute`` strategy).
 
 The images are resized and scaled to [-1, 1] once, up front
 (:func:`bagan_lib.data.prepare_images`), and kept in memory: the datasets of
@@ -54,7 +55,25 @@ def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed:
     order = np.concatenate([epoch_order(n, e, seed)[:steps_per_epoch * batch_size] for e in range(first, last + 1)])
     offset = (start_step - first * steps_per_epoch) * batch_size
     order = order[offset:offset + (end_step - start_step) * batch_size]
-    images = tf.constant(np.asarray(images, dtype=np.float32))
-    labels = tf.constant(np.asarray(labels, dtype=np.int32))
+    images = np.asarray(images, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int32)
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync == 1:
+        return _gathered_batches(images, labels, order, batch_size)
+
+    def pipeline_batches(context):
+        """This input pipeline's (one per worker) contiguous share of every global batch, cut per replica."""
+        per_replica = context.get_per_replica_batch_size(batch_size)
+        share = batch_size // context.num_input_pipelines
+        start = context.input_pipeline_id * share
+        return _gathered_batches(images, labels, order.reshape(-1, batch_size)[:, start:start + share].ravel(),
+                                 per_replica)
+
+    return strategy.distribute_datasets_from_function(pipeline_batches)
+
+
+def _gathered_batches(images, labels, order, batch_size: int):
+    """Batches of ``batch_size`` rows of ``images, labels`` in ``order``, gathered by tf.data and prefetched."""
+    images, labels = tf.constant(images), tf.constant(labels)
     data = tf.data.Dataset.from_tensor_slices(order.astype(np.int64)).batch(batch_size, drop_remainder=True)
     return data.map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx))).prefetch(tf.data.AUTOTUNE)

@@ -23,7 +23,7 @@ def stderr_progress(message: str) -> None:
 def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repeats: int = 3,
                 image_size: int | None = None, batch_size: int | None = None, width: float | None = None,
                 channels: int = 1, versus_reference: bool = False, ops: bool = False, pairs: int = 5,
-                reference_onednn: str = "both", json_path=None, out=None) -> int:
+                reference_onednn: str = "both", precisions=("float32",), json_path=None, out=None) -> int:
     """The ``bench`` command: the table on stdout (Markdown), progress on stderr, ``json_path`` / ``out`` files."""
     dims = dict(image_size=image_size, batch_size=batch_size, width=width, channels=channels)
     if ops:
@@ -36,13 +36,14 @@ def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repe
         name, note = "versus_reference", f"two-thread NumPy sgemm: {sgemm:.0f} GFLOP/s (best, before and after)"
     else:
         profiles = profiles or list(DEFAULT_PROFILES)
-        bench_cases(models, profiles, xla=xla, repeats=repeats, **dims)
+        bench_cases(models, profiles, xla=xla, repeats=repeats, precisions=precisions, **dims)
         configure_tensorflow_environment()  # oneDNN on, quiet logs: before TensorFlow is imported
         with silenced_native_stderr():
             import tensorflow as tf
         from bagan_lib.perf.bench import run_bench
 
-        table = run_bench(models, profiles, xla=xla, repeats=repeats, progress=stderr_progress, **dims)
+        table = run_bench(models, profiles, xla=xla, repeats=repeats, precisions=precisions, progress=stderr_progress,
+                          **dims)
         onednn = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "off"
         name, note = "bench", f"TensorFlow {tf.__version__}, oneDNN {onednn}, {os.cpu_count()} CPU cores"
     print(table.to_markdown(index=False))

@@ -50,13 +50,24 @@ class NonFiniteStateError(KitError):
 
 
 def trainer_state(trainer) -> dict[str, list]:
-    """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds."""
-    return {"generator": list(trainer.generator.variables),
-            "critic": list(trainer.critic.variables),
-            "d_optimizer": list(trainer.d_optimizer.variables),
-            "g_optimizer": list(trainer.g_optimizer.variables),
-            "seed_generator": [trainer.seed_generator.state],
-            "trackers": [v for metric in trainer.metrics for v in metric.variables]}
+    """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds.
+
+    The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
+    scales (and their counters) are a group of their own, ``loss_scale``, so a
+    checkpoint resumes under any precision policy (restore it as optional).
+    """
+    optimizers = (trainer.d_optimizer, trainer.g_optimizer)
+    inner = [getattr(o, "inner_optimizer", o) for o in optimizers]  # a LossScaleOptimizer's Adam, else the Adam
+    groups = {"generator": list(trainer.generator.variables),
+              "critic": list(trainer.critic.variables),
+              "d_optimizer": list(inner[0].variables),
+              "g_optimizer": list(inner[1].variables),
+              "seed_generator": [trainer.seed_generator.state],
+              "trackers": [v for metric in trainer.metrics for v in metric.variables]}
+    scales = [v for o in optimizers if hasattr(o, "dynamic_scale") for v in (o.dynamic_scale, o.step_counter)]
+    if scales:
+        groups["loss_scale"] = scales
+    return groups
 
 
 def model_state(model) -> dict[str, list]:
@@ -121,10 +132,12 @@ def read_constants(path) -> dict[str, np.ndarray]:
         return {name: data[f"const_{name}"] for name in header.get("constants", [])}
 
 
-def restore_state(path, groups: dict[str, list]) -> dict:
+def restore_state(path, groups: dict[str, list], *, optional=()) -> dict:
     """Assign the saved arrays to ``groups``; every variable must match by group, count, name and shape.
 
-    Raises :class:`CheckpointMismatchError` naming the first mismatch; nothing is
+    A group named in ``optional`` is restored only when both the file and
+    ``groups`` have it (a float16 run's ``loss_scale``). Raises
+    :class:`CheckpointMismatchError` naming the first mismatch; nothing is
     assigned unless everything matches. Returns the metadata.
     """
     path = Path(path)
@@ -133,6 +146,7 @@ def restore_state(path, groups: dict[str, list]) -> dict:
            "wrote it, or start a new run in another folder.")
     with data:
         saved = header["variables"]
+        groups = {name: variables for name, variables in groups.items() if name not in optional or name in saved}
         for name, variables in groups.items():
             if name not in saved or len(saved[name]) != len(variables):
                 raise CheckpointMismatchError(f"Checkpoint {path.name} has {len(saved.get(name, []))} '{name}' "
