@@ -81,6 +81,20 @@ class CustomStepModel(keras.Model):
         return results
 
 
+def replica_draw(draw, n, *shape):
+    """``draw((n,) + shape)`` for this replica: its slice of the draw for all replicas' samples.
+
+    With one device this is just the draw. With R replicas every replica draws
+    the ``(R * n,) + shape`` tensor from the same seed state and keeps rows
+    ``[i * n, (i + 1) * n)``: together they hold exactly what one device would
+    have drawn for the global batch, and the seed states stay equal.
+    """
+    replicas, index = replica_position()
+    if replicas == 1:
+        return draw((n,) + shape)
+    return draw((n * replicas,) + shape)[index * n:(index + 1) * n]
+
+
 def gather_replicas(x):
     """Every replica's ``x`` stacked in replica order, on every replica (the global batch's rows).
 

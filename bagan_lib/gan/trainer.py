@@ -56,8 +56,9 @@ points are drawn on the gathered global batch (so DRAGAN's ``std`` is the global
 one); the trackers report the global mean. The decoder then uses synchronized
 batch normalisation (:func:`bagan_lib.models.networks.build_decoder`). The global
 batch must split evenly over the replicas (a multiple of their number; the
-kit's input pipeline drops incomplete batches). One difference stays: BAGAN's
-``ceil(B / n)`` fakes are counted per replica.
+kit's input pipeline drops incomplete batches). Two differences stay: BAGAN's
+``ceil(B / n)`` fakes are counted per replica, and the dropout layers of CGAN's
+critic draw their masks per replica (Keras' own draws, not the trainer's).
 tests/gan/test_distributed.py checks a two-device run against a one-device run.
 
 Mixed precision: the networks compute in the dtype of the Keras policy they
@@ -85,7 +86,8 @@ from keras import ops
 from bagan_lib.errors import KitError
 from bagan_lib.gan.objectives import get_objective
 from bagan_lib.gan.optimizer_step import (
-    CustomStepModel, apply_gradients, gather_replicas, loss_scaled, replica_position, scaled_loss, several_replicas)
+    CustomStepModel, apply_gradients, gather_replicas, loss_scaled, replica_draw, replica_position, scaled_loss,
+    several_replicas)
 from bagan_lib.gan.penalties import ALPHAS, INTERPOLATIONS, gradient_penalty_at, interpolates
 
 
@@ -256,10 +258,7 @@ class AdversarialTrainer(CustomStepModel):
         ``[i * n, (i + 1) * n)``: together they hold exactly what one device would
         have drawn for the global batch, and the seed states stay equal.
         """
-        replicas, index = replica_position()
-        if replicas == 1:
-            return draw((n,) + shape)
-        return draw((n * replicas,) + shape)[index * n:(index + 1) * n]
+        return replica_draw(draw, n, *shape)
 
     def uniform_labels(self, n):
         """``n`` labels uniform over the classes (balanced ``y_f``, ``y_wrong``)."""

@@ -50,7 +50,7 @@ import tensorflow as tf
 from keras import ops
 
 from bagan_lib.errors import KitError
-from bagan_lib.gan.optimizer_step import CustomStepModel, apply_gradients, loss_scaled, scaled_loss
+from bagan_lib.gan.optimizer_step import CustomStepModel, apply_gradients, loss_scaled, replica_draw, scaled_loss
 
 REDUCTIONS = ("elbo", "reference")
 TERMS = ("kl", "ce", "mse")
@@ -67,8 +67,11 @@ def kl_to_standard_normal(mu, logvar, reduction: str = "elbo"):
 
 
 def reparameterize(mu, logvar, seed):
-    """z = mu + exp(0.5 logvar) * eps with eps ~ N(0, I) from ``seed`` (Eq. 5, with the normal draw)."""
-    eps = keras.random.normal(ops.shape(mu), seed=seed)
+    """z = mu + exp(0.5 logvar) * eps with eps ~ N(0, I) from ``seed`` (Eq. 5, with the normal draw).
+
+    Under several replicas each takes its rows of the global batch's draw, as one device would draw them.
+    """
+    eps = replica_draw(lambda shape: keras.random.normal(shape, seed=seed), ops.shape(mu)[0], mu.shape[-1])
     return mu + ops.exp(0.5 * logvar) * eps
 
 
