@@ -72,7 +72,7 @@ def _cmd_train(args) -> int:
 
     result = train_model(config)
     print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "
-          f"checkpoints/ and figures in {result.out_dir}", flush=True)
+          f"checkpoints/ and figures in {config.out_dir}", flush=True)  # a non-chief worker's: the chief's
     return 0
 
 

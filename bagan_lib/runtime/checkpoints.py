@@ -58,16 +58,38 @@ def trainer_state(trainer) -> dict[str, list]:
     """
     optimizers = (trainer.d_optimizer, trainer.g_optimizer)
     inner = [getattr(o, "inner_optimizer", o) for o in optimizers]  # a LossScaleOptimizer's Adam, else the Adam
+    replicas = trainer.distribute_strategy.num_replicas_in_sync
     groups = {"generator": list(trainer.generator.variables),
               "critic": list(trainer.critic.variables),
               "d_optimizer": list(inner[0].variables),
               "g_optimizer": list(inner[1].variables),
               "seed_generator": [trainer.seed_generator.state],
-              "trackers": [v for metric in trainer.metrics for v in metric.variables]}
+              "trackers": [ReplicaSum(v, replicas) for metric in trainer.metrics for v in metric.variables]}
     scales = [v for o in optimizers if hasattr(o, "dynamic_scale") for v in (o.dynamic_scale, o.step_counter)]
     if scales:
         groups["loss_scale"] = scales
     return groups
+
+
+class ReplicaSum:
+    """A loss tracker's variable as one device holds it: tf.distribute reads it as the sum over the replicas.
+
+    Each of R replicas keeps a tracker's sum and count of its own steps, and
+    reading either in cross-replica context adds the R copies (R times the one-
+    device value); assigning there gives each copy 1 / R of the value. Saved
+    divided by R and restored times R, a checkpoint holds the same numbers on
+    any number of devices, and an interrupted epoch's mean resumes on any other.
+    """
+
+    def __init__(self, variable, replicas: int):
+        self.variable, self.replicas = variable, int(replicas)
+        self.path, self.shape = variable.path, variable.shape
+
+    def numpy(self):
+        return np.asarray(self.variable.numpy()) / self.replicas
+
+    def assign(self, value) -> None:
+        self.variable.assign(np.asarray(value) * self.replicas)
 
 
 def model_state(model) -> dict[str, list]:

@@ -16,12 +16,13 @@ batch normalisation (synchronized), the replicas' losses scaled by 1/2 before
 their gradients are summed. What differs is the order of floating-point sums:
 the all-reduce adds the two halves' gradients where one process sums the whole
 batch's, and the synchronized moments come from E[x^2] - E[x]^2 over the
-halves. Adam then divides each step by ``sqrt(v) + 1e-7``, which amplifies a
-difference in a near-zero gradient by up to ``lr / 1e-7 = 2000`` times.
-Tolerance: every variable of the checkpoint (both networks, both Adams, the
-loss trackers) within ``atol = 1e-5`` after the autoencoder's (or CVAE's)
-pre-training and two GAN steps; the seed generator's state equal; the loss terms
-of metrics.json within ``rtol = 1e-4``. Measured: see :data:`MEASURED`.
+halves. The tolerance is tests/training/run_comparison.py's: every variable
+within 1e-5, except the biases whose exact gradient is zero (Adam turns their
+rounding noise into +-lr steps), the loss terms within 1e-4 relative, the
+grids within one grey level. Measured, after the pre-training and two GAN
+steps: variables 1.6e-7 (v3) and 1.9e-6 (CAPGAN, a loss tracker's sum of 24),
+the zero-gradient biases 4.3e-4 and 7.7e-4 (bound 1.6e-3), loss terms 8.6e-8
+relative, grids 1 and 0 grey levels (:data:`MEASURED`, printed with ``-s``).
 
 **Killed and resumed.** The two workers are then started again with
 ``--resume --epochs 4``, killed (SIGKILL, both) once the chief's checkpoint has
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -51,11 +51,11 @@ import numpy as np
 import pytest
 
 from bagan_lib.runtime.checkpoints import read_meta
+from run_comparison import compare_runs
 
 pytestmark = pytest.mark.slow  # four phases of two TensorFlow processes: minutes, not seconds
 
 PHASE_SECONDS = 420          # one phase (both workers' TensorFlow start, pre-training, the GAN steps) at most
-ATOL, LOSS_RTOL = 1e-5, 1e-4
 MEASURED = {}                # filled by the tests, printed at the end (pytest -s)
 ARGS = ("--profile", "smoke", "--seed", "5", "--steps-per-epoch", "2")
 
@@ -142,39 +142,14 @@ def one_process(processes: Processes, args, cwd: Path, label: str):
     return started
 
 
-def checkpoint_arrays(folder: Path) -> dict:
-    with np.load(folder / "checkpoints" / "gan.npz") as saved:
-        return {name: saved[name] for name in saved.files if name != "__meta__"}
-
-
-def compare_runs(distributed: Path, single: Path, label: str) -> None:
-    """The checkpoints and metrics files of two runs, within the module docstring's tolerance."""
-    a, b = checkpoint_arrays(distributed), checkpoint_arrays(single)
-    assert set(a) == set(b)
-    assert read_meta(distributed / "checkpoints" / "gan.npz")["global_step"] == \
-        read_meta(single / "checkpoints" / "gan.npz")["global_step"]
-    differences = {}
-    for name in a:
-        if a[name].dtype.kind in "iu":  # the seed generator's state, Adam's iteration counters
-            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-        else:
-            differences[name] = float(np.max(np.abs(a[name] - b[name]))) if a[name].size else 0.0
-    worst = max(differences, key=differences.get)
-    moved = max(float(np.max(np.abs(v))) for k, v in a.items() if k.startswith("generator_") and v.size)
+def compare(distributed: Path, single: Path, label: str) -> None:
+    """The two runs within tests/training/run_comparison.py's tolerance; the chief's files complete."""
     metrics = [json.loads((folder / "metrics.json").read_text()) for folder in (distributed, single)]
     assert metrics[0]["settings"]["distribute"] == "multiworker" and metrics[1]["settings"]["distribute"] == "none"
-    rows = [m["history"] for m in metrics]
-    assert [r["epoch"] for r in rows[0]] == [r["epoch"] for r in rows[1]]
-    loss_difference = 0.0
-    for mine, theirs in zip(*rows):
-        assert set(mine) == set(theirs)
-        for term in set(mine) - {"epoch", "seconds"}:
-            np.testing.assert_allclose(mine[term], theirs[term], rtol=LOSS_RTOL, err_msg=term)
-            loss_difference = max(loss_difference, abs(mine[term] - theirs[term]) / abs(theirs[term]))
-    MEASURED[label] = {"max_variable_difference": differences[worst], "variable": worst,
-                       "max_relative_loss_difference": loss_difference, "largest_generator_weight": moved}
-    assert differences[worst] < ATOL, MEASURED[label]
-    for name in ("grids/grid_epoch_001.png", "loss_curves.png", "config.json", "checkpoints/autoencoder.npz"):
+    assert read_meta(distributed / "checkpoints" / "gan.npz")["global_step"] == \
+        read_meta(single / "checkpoints" / "gan.npz")["global_step"]
+    MEASURED[label] = compare_runs(distributed, single)
+    for name in ("loss_curves.png", "config.json", "checkpoints/autoencoder.npz", "grids/training.gif"):
         assert (distributed / name).is_file(), name
 
 
@@ -194,7 +169,7 @@ def runs(tmp_path_factory):
 
 @pytest.mark.parametrize("model", ["bagan_gp_v3", "capgan"])
 def test_two_workers_train_two_steps_like_one_process(runs, model):
-    compare_runs(runs / f"{model}-mw", runs / f"{model}-one", f"{model}, 2 steps")
+    compare(runs / f"{model}-mw", runs / f"{model}-one", f"{model}, 2 steps")
     # only the chief's folder exists: the non-chief worker wrote into a scratch folder, now removed
     assert sorted(p.name for p in runs.iterdir() if p.name.startswith(model)) == [f"{model}-mw", f"{model}-one"]
 
@@ -221,5 +196,5 @@ def test_killed_workers_resume_from_the_chiefs_checkpoint(runs):
         single = runs / f"{model}-one"
         one_process(processes, ["train", "--model", model, *ARGS, "--out", single.name, "--resume", "--epochs", 4],
                     runs, "resume-one")
-    compare_runs(out, single, f"{model}, killed at step {killed_at} and resumed to 8")
+    compare(out, single, f"{model}, killed at step {killed_at} and resumed to 8")
     print("\nmulti-worker against one process:", json.dumps(MEASURED, indent=1))
