@@ -82,3 +82,17 @@ def run_bench(models=DEFAULT_MODELS, profiles=DEFAULT_PROFILES, *, xla: str = "b
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+
+
+def precision_ratios(table) -> list[str]:
+    """One line per case and mixed precision: its step time as a ratio to the same case's float32 step."""
+    case = ["model", "profile", "image", "batch", "XLA"]
+    lines = []
+    for key, rows in table.groupby(case, sort=False):
+        reference = rows[rows["precision"] == "float32"]
+        if reference.empty:
+            continue
+        for _, row in rows[rows["precision"] != "float32"].iterrows():
+            ratio = row["step ms"] / reference["step ms"].iloc[0]
+            lines.append(f"{row['precision']} / float32 step time: {ratio:.2f} ({', '.join(map(str, key))})")
+    return lines

@@ -40,12 +40,13 @@ def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repe
         configure_tensorflow_environment()  # oneDNN on, quiet logs: before TensorFlow is imported
         with silenced_native_stderr():
             import tensorflow as tf
-        from bagan_lib.perf.bench import run_bench
+        from bagan_lib.perf.bench import precision_ratios, run_bench
 
         table = run_bench(models, profiles, xla=xla, repeats=repeats, precisions=precisions, progress=stderr_progress,
                           **dims)
         onednn = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "off"
         name, note = "bench", f"TensorFlow {tf.__version__}, oneDNN {onednn}, {os.cpu_count()} CPU cores"
+        note = "\n".join([note, *precision_ratios(table)])
     print(table.to_markdown(index=False))
     print(f"\n{note}")
     if json_path:

@@ -44,6 +44,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,6 +58,7 @@ pytestmark = pytest.mark.slow  # four phases of two TensorFlow processes: minute
 
 PHASE_SECONDS = 420          # one phase (both workers' TensorFlow start, pre-training, the GAN steps) at most
 MEASURED = {}                # filled by the tests, printed at the end (pytest -s)
+SCRATCH_BEFORE = set(Path(tempfile.gettempdir()).glob("bagan-worker-*"))  # non-chief workers' scratch folders
 ARGS = ("--profile", "smoke", "--seed", "5", "--steps-per-epoch", "2")
 
 
@@ -171,7 +173,9 @@ def runs(tmp_path_factory):
 def test_two_workers_train_two_steps_like_one_process(runs, model):
     compare(runs / f"{model}-mw", runs / f"{model}-one", f"{model}, 2 steps")
     # only the chief's folder exists: the non-chief worker wrote into a scratch folder, now removed
-    assert sorted(p.name for p in runs.iterdir() if p.name.startswith(model)) == [f"{model}-mw", f"{model}-one"]
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name.startswith(model)) == \
+        [f"{model}-mw", f"{model}-one"]
+    assert not set(Path(tempfile.gettempdir()).glob("bagan-worker-*")) - SCRATCH_BEFORE
 
 
 def test_killed_workers_resume_from_the_chiefs_checkpoint(runs):
