@@ -6,6 +6,10 @@ same global batches as one device, with the same random draws, the global
 batch's normalisation statistics and the replicas' losses halved before the
 gradients are summed; what differs is the order of floating-point sums. The
 tolerance is tests/training/run_comparison.py's (as for several workers).
+Measured after 2 epochs (2 autoencoder and 4 GAN steps): the mirrored run
+1.6e-7 from one device, the zero-gradient biases 4.3e-4 (bound 2.4e-3), loss
+terms 8.6e-8 relative, grids 1 grey level; the run handed over to one device
+after its first epoch 1.3e-5 (the decoder's dense bias; bound 2e-5).
 """
 
 from __future__ import annotations
