@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+from bagan_lib.errors import KitError
 from bagan_lib.notebook_setup import configure_tensorflow_environment, silenced_native_stderr
 from bagan_lib.perf.sizes import DEFAULT_MODELS, DEFAULT_PROFILES, bench_cases, versus_sizes
 from bagan_lib.runtime.outputs import atomic_write_text, save_table
@@ -26,6 +27,9 @@ def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repe
                 reference_onednn: str = "both", precisions=("float32",), json_path=None, out=None) -> int:
     """The ``bench`` command: the table on stdout (Markdown), progress on stderr, ``json_path`` / ``out`` files."""
     dims = dict(image_size=image_size, batch_size=batch_size, width=width, channels=channels)
+    if (ops or versus_reference) and tuple(precisions) != ("float32",):
+        raise KitError("--precision times the per-model table; --versus-reference and --ops compare float32 steps.",
+                       "leave --precision out with --versus-reference or --ops.")
     if ops:
         return run_ops_command(profiles=profiles, out=out, **dims)
     if versus_reference:

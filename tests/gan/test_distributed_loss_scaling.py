@@ -9,8 +9,9 @@ one global batch (replica 1's rows) holds a value beyond float16's range
 0's are. The critic's step must then be skipped on both replicas (no weight
 changes, the scale halves, the weights stay finite and equal on both), while the
 generator's step, which does not see the real images, proceeds; the next,
-finite batch trains the critic again. Without the kit's agreement the summed
-infinite gradients would reach the weights.
+finite batch trains the critic again. Without the kit's agreement (measured, by
+calling ``optimizer.apply_gradients`` directly) the critic's weights became NaN
+and the replicas' copies differed.
 
 In a subprocess: the CPU must be split into two logical devices before TensorFlow starts.
 """

@@ -281,3 +281,25 @@ def test_a_checkpoint_resumes_under_another_precision(tmp_path, saved, resumed):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     inner = getattr(target.d_optimizer, "inner_optimizer", target.d_optimizer)
     assert int(inner.iterations.numpy()) == 2  # the two critic steps of the saved run
+
+
+@pytest.mark.parametrize("precision", list(POLICIES))
+def test_the_domain_feature_extractor_computes_in_the_policy_and_returns_float32_features(precision):
+    """The scoring classifier (FID's ``domain`` features) built under a mixed policy: conv stack in half precision,
+    its ``features`` and ``logits`` in float32, within the half precision's rounding of the float32 network's."""
+    from bagan_lib.metrics.scoring_classifier import build_classifier
+
+    def features(policy):
+        with precision_policy(policy):
+            keras.utils.set_random_seed(0)
+            model = build_classifier(SIZE, 1, N, width=0.25)
+        extractor = keras.Model(model.inputs, model.get_layer("features").output)
+        return model, extractor(batch()[0])
+
+    model, mixed = features(precision)
+    _, reference = features("float32")
+    assert model.get_layer("cls_conv0").compute_dtype == np.dtype(POLICIES[precision][0]).name
+    assert mixed.dtype == "float32" and model(batch()[0]).dtype == "float32"
+    u = POLICIES[precision][1]
+    scale = float(np.max(np.abs(reference.numpy())))
+    np.testing.assert_allclose(mixed.numpy(), reference.numpy(), atol=16 * u * scale)

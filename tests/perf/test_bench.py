@@ -145,6 +145,7 @@ def test_the_rounding_aware_quotient_check_refuses_a_wrong_throughput():
     ["--versus-reference", "--pairs", "0"],
     ["--versus-reference", "--batch-size", "8"],
     ["--precision", "float16"],
+    ["--versus-reference", "--precision", "mixed_bfloat16"],
 ], ids=lambda options: " ".join(options))
 def test_bad_options_exit_2_with_one_error_line(options, capsys):
     assert main(["bench", *options]) == 2
