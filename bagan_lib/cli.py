@@ -2,7 +2,7 @@
 
 Commands
 --------
-``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``.
+``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``; ``--resume RUN_DIR``.
 ``train``         train one model (any in ``bagan_lib.models.recipes.RECIPES``) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
                   ``--versus-reference`` against the reference design's step; ``--precision``.
@@ -14,17 +14,23 @@ Commands
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
 Errors in the user's input exit with status 2 and one line on stderr that
-starts with ``error:`` and names the fix; never a traceback.
+starts with ``error:`` and names the fix; never a traceback. Ctrl-C and SIGTERM
+exit with 130 and 143 and one such line saying what was kept and how to go on.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
+import threading
 from pathlib import Path
 
-from bagan_lib.errors import KitError
-from bagan_lib.notebook_setup import start
+from bagan_lib.errors import Interrupted, KitError, os_error
+from bagan_lib.notebook_setup import check_seed, start
+from bagan_lib.runtime.outputs import check_output_file, check_output_folder
+from bagan_lib.training.config import saved_config
 
 # Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
 # and input errors stay fast.
@@ -39,11 +45,44 @@ class _Parser(argparse.ArgumentParser):
         raise KitError(f"{self.prog}: {message}.", f"see '{self.prog} --help'.")
 
 
+# Option types: a value no command could use is a usage error while the options are parsed.
+def _seed(text: str) -> int:
+    try:
+        return check_seed(int(text))
+    except (ValueError, KitError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a seed (a whole number from 0 to 2**32 - 1, e.g. 42)") from None
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+# Options that name where a command writes: checked before any work (a file where a folder belongs, no permission).
+OUTPUT_FOLDERS = ("out", "runs_dir", "cache_dir")
+OUTPUT_FILES = ("json",)
+
+
+def _check_outputs(args) -> None:
+    for name in OUTPUT_FOLDERS + OUTPUT_FILES:
+        value = getattr(args, name, None)
+        if value is not None:
+            check = check_output_folder if name in OUTPUT_FOLDERS else check_output_file
+            check(value, "--" + name.replace("_", "-"))
+
+
 def _cmd_run(args) -> int:
-    from bagan_lib.runtime.main_job import run_all
+    from bagan_lib.runtime.main_job import NOTEBOOKS_DIR, run_all
 
     result = run_all(profile=args.profile, dataset=args.dataset, runs_dir=args.runs_dir,
-                     only=args.only)
+                     only=args.only, resume=args.resume, notebooks_dir=Path(args.notebooks_dir or NOTEBOOKS_DIR),
+                     lanes=args.lanes)
     return 0 if result.ok else 1
 
 
@@ -66,6 +105,8 @@ def _cmd_train(args) -> int:
     devices = _devices_of(config)  # before TensorFlow starts: a CPU split and a multi-worker strategy come first
     if devices.chief:  # a non-chief worker writes nothing into --out
         RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
+        if config.resume:
+            RunFolder(Path(config.out_dir)).check_resumable()  # a typo in --out must not start a new run unnoticed
     start(args.profile, seed=args.seed, precision=devices.precision, distribute=devices.distribute,
           cpu_devices=args.cpu_devices)
     from bagan_lib.training.run import train_model  # imports TensorFlow: after start()
@@ -156,13 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="execute every notebook in order (the main job)")
-    run.add_argument("--profile", choices=list(PROFILES), default="teach",
-                     help="size profile (default: teach)")
-    run.add_argument("--dataset", default="synthetic_cells",
-                     help="dataset for the notebooks that take one (default: synthetic_cells)")
+    run.add_argument("--profile", choices=list(PROFILES),
+                     help="size profile (default: teach; with --resume: the run's)")
+    run.add_argument("--dataset", help="dataset for the notebooks that take one (default: synthetic_cells; with "
+                                       "--resume: the run's)")
     run.add_argument("--runs-dir", default="runs", help="parent folder of the run folder (default: runs)")
     run.add_argument("--only", nargs="*", metavar="NN",
                      help="run only these notebooks, by number or name prefix (e.g. 00 02)")
+    run.add_argument("--resume", metavar="RUN_DIR",
+                     help="continue an interrupted or failed main job in its folder: notebooks that finished ok "
+                          "are kept, the others run again")
+    run.add_argument("--notebooks-dir", metavar="DIR", help="the notebooks to run (default: the kit's notebooks/)")
+    run.add_argument("--lanes", type=int, metavar="N",
+                     help="notebooks run side by side, each kernel on cores/N threads (default: 2 on a CPU with "
+                          "two cores or more, 1 with a GPU; 1: one after the other)")
     run.set_defaults(func=_cmd_run)
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
@@ -177,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "synthetic_cells, folder:PATH or npz:PATH")
     summary.add_argument("--protocol", default="none", choices=PROTOCOL_NAMES)
     _add_protocol_options(summary)
-    summary.add_argument("--seed", type=int, default=42)
+    summary.add_argument("--seed", type=_seed, default=42)
     summary.add_argument("--data-dir", help=DATA_DIR_HELP)
     summary.set_defaults(func=_cmd_data_summary)
 
@@ -201,10 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_protocol_options(parser) -> None:
-    parser.add_argument("--rate", type=float, help="capgan: every minority class keeps 1/rate")
+    parser.add_argument("--rate", type=_finite, help="capgan: every minority class keeps 1/rate")
     parser.add_argument("--majority", type=int, help="capgan: the class that keeps everything (default 0)")
     parser.add_argument("--pruned-class", type=int, help="bagan_prune: the class to prune")
-    parser.add_argument("--fraction", type=float,
+    parser.add_argument("--fraction", type=_finite,
                         help="bagan_prune: pruned class size as a fraction of the largest other class")
 
 
@@ -222,13 +270,13 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     train.add_argument("--epochs", type=int, help="GAN epochs (default: the profile's, per dataset)")
     train.add_argument("--ae-epochs", type=int, help="autoencoder epochs (default: the profile's)")
     train.add_argument("--steps-per-epoch", type=int, help="at most this many steps per epoch")
-    train.add_argument("--gp-lambda", type=float, help="gradient-penalty weight (default: 10; BAGAN 0)")
-    train.add_argument("--lr", type=float, help="Adam learning rate of both networks (default: 2e-4; BAGAN 5e-5)")
+    train.add_argument("--gp-lambda", type=_finite, help="gradient-penalty weight (default: 10; BAGAN 0)")
+    train.add_argument("--lr", type=_finite, help="Adam learning rate of both networks (default: 2e-4; BAGAN 5e-5)")
     train.add_argument("--latent-dim", type=int, help="latent size (default: the profile's)")
     train.add_argument("--image-size", type=int, help="image side: 32, 64 or 128 (default: the profile's)")
     train.add_argument("--critic-steps", type=int,
                        help="critic steps per generator step (default: the profile's; BAGAN 1)")
-    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--seed", type=_seed, default=42)
     train.add_argument("--protocol", choices=protocols,
                        help="imbalance protocol (default: bagan_gp_paper for fashion_mnist/mnist/cifar10, else none)")
     _add_protocol_options(train)
@@ -287,7 +335,7 @@ def _add_bench_parser(commands, profiles) -> None:
                        help="Keras dtype policies to time, one after the other (default: float32)")
     bench.add_argument("--image-size", type=int, help="image side instead of the profile's (32, 64 or 128)")
     bench.add_argument("--batch-size", type=int, help="batch size instead of the profile's")
-    bench.add_argument("--width", type=float, help="network width multiplier instead of the profile's")
+    bench.add_argument("--width", type=_finite, help="network width multiplier instead of the profile's")
     bench.add_argument("--channels", type=int, choices=(1, 3), default=1, help="image channels (default: 1)")
     bench.add_argument("--versus-reference", action="store_true",
                        help="time the kit's BAGAN-GP step against the reference design's, in alternation")
@@ -314,7 +362,7 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.add_argument("--extractor", choices=EXTRACTORS, default="domain",
                           help="feature extractor: the kit's classifier of the dataset, or InceptionV3 (default: domain)")
     evaluate.add_argument("--n-per-class", type=int, help="images per class (default: the profile's eval_per_class)")
-    evaluate.add_argument("--extractor-seed", type=int, default=0, help="seed of the domain classifier (default: 0)")
+    evaluate.add_argument("--extractor-seed", type=_seed, default=0, help="seed of the domain classifier (default: 0)")
     evaluate.add_argument("--bootstrap", type=int, default=100, help="FID bootstrap resamples (default: 100)")
     evaluate.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default: 100)")
     evaluate.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
@@ -332,19 +380,33 @@ def _check_evaluate(args) -> None:
     if not args.runs:
         raise KitError("No runs to evaluate.", "pass --runs DIR... (or --merge DIR... to combine saved evaluations).")
     for run_dir in args.runs:
-        if not (Path(run_dir) / "config.json").is_file():
-            raise KitError(f"{run_dir} is not a run folder (no config.json).",
-                           "pass the --out folders of `python -m bagan_lib train` runs.")
-    for name in ("n_per_class", "kid_subsets", "kid_subset_size"):
+        saved_config(Path(run_dir) / "config.json")  # a damaged config.json: one line, before TensorFlow
+        if not (Path(run_dir) / "checkpoints" / "gan.npz").is_file():
+            raise KitError(f"{run_dir} holds no trained GAN (no checkpoints/gan.npz).",
+                           "pass the --out folders of `python -m bagan_lib train` runs that saved a checkpoint.")
+    for name, least in (("n_per_class", 1), ("kid_subsets", 1), ("kid_subset_size", 2)):
         value = getattr(args, name)
-        if value is not None and value < 1:
-            raise KitError(f"--{name.replace('_', '-')} {value} must be at least 1.", "pass a positive number.")
+        if value is not None and value < least:
+            raise KitError(f"--{name.replace('_', '-')} {value} must be at least {least}.",
+                           f"pass e.g. --{name.replace('_', '-')} 100.")
     if args.bootstrap < 0:
         raise KitError(f"--bootstrap {args.bootstrap} must be 0 (no interval) or more.", "pass e.g. --bootstrap 100.")
 
 
 def _cmd_evaluate(args) -> int:
+    """``evaluate`` holding the lock of ``--out``: two evaluations into one folder would mix their tables."""
+    from bagan_lib.runtime.folder_lock import folder_lock
+
+    with folder_lock(args.out, "evaluate"):
+        return _evaluate(args)
+
+
+def _evaluate(args) -> int:
     """Table 4 of ``--runs`` into ``--out``, the FID table on stdout (or ``--merge`` saved evaluations)."""
+    if args.runs and args.merge:  # neither may be silently ignored
+        raise KitError("--runs and --merge exclude each other: one scores trained runs, the other combines saved "
+                       "evaluations.", "pass --runs DIR... to evaluate runs, or --merge DIR... to combine the "
+                       "--out folders of earlier evaluations (one command each).")
     if args.merge:
         from bagan_lib.experiments.table4 import merge_tables, print_share, save_table4
 
@@ -384,17 +446,32 @@ def _cmd_bench(args) -> int:
                        json_path=args.json, out=args.out)
 
 
+def _terminated(signum, frame):
+    raise Interrupted("terminated (SIGTERM).", "run the command again.", status=143)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM as an exception, like Ctrl-C: locks are released and run records written on the way out
+    previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         args = build_parser().parse_args(argv)
+        _check_outputs(args)
         return args.func(args)
-    except KitError as exc:
+    except (KitError, OSError) as exc:
+        if not isinstance(exc, KitError):  # disk full, no permission, ... anywhere: the file and the fix
+            exc = os_error(exc, "read or write")
         message = " ".join(str(exc).split())  # one line, whatever the message's layout
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted. Fix: run the command again.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        message = " ".join(str(exc).split()) if isinstance(exc, Interrupted) else \
+            "interrupted. Fix: run the command again."
+        print(f"error: {message}", file=sys.stderr)
+        return getattr(exc, "status", 130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

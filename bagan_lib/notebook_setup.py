@@ -39,6 +39,15 @@ from bagan_lib.training.config import ENVIRONMENT, check_devices
 # Lazy imports in this module: TensorFlow and Keras are imported only after their environment variables are set.
 
 MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int if NumPy, Keras and TensorFlow all accept it (a whole number 0 .. 2**32 - 1), else a KitError."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise KitError(f"{name}={seed!r} is not a seed: it must be a whole number from 0 to {MAX_SEED}.",
+                       f"pass e.g. {name}=42.")
+    return int(seed)
 
 
 def in_colab() -> bool:
@@ -140,6 +149,7 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     """
     notes = configure_tensorflow_environment(onednn=onednn)
     chosen = get_profile(profile, **overrides)  # validates before the slow import
+    check_seed(seed)
     check_devices(precision, distribute)
     for name, value in (("precision", precision), ("distribute", distribute)):
         if value is not None:

@@ -103,3 +103,21 @@ def test_precision_and_two_cpu_devices_for_mirrored_become_the_sessions():
             print("refused:", error.problem, "tensorflow" in sys.modules)
     """)
     assert "refused: precision='float16' is not a precision policy. False" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_a_seed_numpy_cannot_take_fails_before_importing_tensorflow():
+    """Issue 18, defect 8: ``--seed -1`` (and ``start(seed=-1)``) ended in NumPy's ValueError traceback."""
+    proc = run_python("""
+        import sys
+        from bagan_lib import notebook_setup
+        from bagan_lib.errors import KitError
+        from bagan_lib.training.config import TrainConfig
+        for seed in (-1, 2**32, 1.5, True):
+            for check in (lambda: notebook_setup.start("smoke", seed=seed), lambda: TrainConfig(seed=seed).check()):
+                try:
+                    check()
+                except KitError as e:
+                    print("KitError", "not a seed" in str(e))
+        print("tensorflow" in sys.modules)
+    """)
+    assert proc.stdout.splitlines() == ["KitError True"] * 8 + ["False"], proc.stdout + proc.stderr

@@ -4,6 +4,7 @@
 * :mod:`.sources`, :mod:`.formats`, :mod:`.custom`: where files come from (offline folders, checksums, Keras
   downloads), the idx and CIFAR readers, your own images.
 * :mod:`.dataset`: the :class:`~.dataset.Dataset` record.
+* :mod:`.pixel_range`: the one rule that decides the value range of your own float images ([0, 1], [-1, 1], 0..255).
 * :mod:`.preprocess`: resizing, channels, scaling to [-1, 1] and back.
 * :mod:`.synthetic_cells`: the generated cell-image dataset (Table 3 counts). Notebook 00.
 * :mod:`.imbalance`: the papers' imbalance protocols, ROS, stratified splits. Notebook 00; BAGAN-GP Tables 1-3,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bagan_lib.gan.penalties import gradient_penalty
-from bagan_lib.runtime.sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
+from bagan_lib.runtime.sweep_cache import cache_entry_lock, cache_key, code_fingerprint, load_arrays, save_arrays
 from bagan_lib.figures.sliders import figure_output, interactive_figure, show_interactive
 from bagan_lib.training.run import train_model
 from bagan_lib.gan.sampling import one_per_class, sample_grid
@@ -56,20 +56,24 @@ class ImageSweep:
 
 def cached_sweep(name: str, config: dict, cache_dir, param: str, values, run_one, verbose: bool) -> ImageSweep:
     """Load the sweep from ``cache_dir`` or run ``run_one(value) -> (scores, arrays)`` for every value and store it."""
-    sweep = ImageSweep(param, tuple(values))
-    path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"{name}-{cache_key(config)}.npz"
-        loaded = load_arrays(path) if path.exists() else None
-        if loaded is not None:
-            arrays, meta = loaded
-            for i, v in enumerate(sweep.values):
-                sweep.scores[v] = meta["scores"][i]
-                sweep.arrays[v] = {k.split("/", 1)[1]: a for k, a in arrays.items() if k.startswith(f"{i}/")}
-            sweep.seconds, sweep.from_cache = meta["seconds"], True
-            if verbose:
-                print(sweep.describe(), flush=True)
-            return sweep
+    if cache_dir is None:
+        return _load_or_run(ImageSweep(param, tuple(values)), None, config, run_one, verbose)
+    path = Path(cache_dir) / f"{name}-{cache_key(config)}.npz"
+    with cache_entry_lock(path):  # another process computing the same sweep: wait, then read it
+        return _load_or_run(ImageSweep(param, tuple(values)), path, config, run_one, verbose)
+
+
+def _load_or_run(sweep: ImageSweep, path: Path | None, config: dict, run_one, verbose: bool) -> ImageSweep:
+    loaded = load_arrays(path) if path is not None and path.exists() else None
+    if loaded is not None:
+        arrays, meta = loaded
+        for i, v in enumerate(sweep.values):
+            sweep.scores[v] = meta["scores"][i]
+            sweep.arrays[v] = {k.split("/", 1)[1]: a for k, a in arrays.items() if k.startswith(f"{i}/")}
+        sweep.seconds, sweep.from_cache = meta["seconds"], True
+        if verbose:
+            print(sweep.describe(), flush=True)
+        return sweep
     start = time.perf_counter()
     for v in sweep.values:
         sweep.scores[v], sweep.arrays[v] = run_one(v)

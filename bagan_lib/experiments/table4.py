@@ -17,8 +17,10 @@ the features of one extractor, named in every output.
 
 Runs of several seeds give one cell per seed; the table shows their mean and
 standard deviation. A single seed shows the value with its bootstrap interval
-(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`) or
-the standard deviation over KID's subsets.
+(FID: the basic, bias-correcting interval of :func:`bagan_lib.metrics.fid`; none
+with ``bootstrap=0``) or the standard deviation over KID's subsets. The dataset
+needs a test split (held-out real images): a ``folder:`` dataset without
+``test/`` is refused before any scoring, with how to add one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from bagan_lib.data.batches import cap_per_class
+from bagan_lib.data.custom import require_test_split
 from bagan_lib.errors import KitError
 from bagan_lib.figures.table4 import plot_table4
 from bagan_lib.metrics.extractors import get_extractor, inception_weights_file
@@ -41,7 +44,7 @@ from bagan_lib.metrics.per_class import add_class_share, evaluate_generator, hel
 from bagan_lib.models.builders import build_pretraining_network
 from bagan_lib.runtime.checkpoints import model_state, restore_state
 from bagan_lib.runtime.outputs import atomic_write_text, save_figure, save_table
-from bagan_lib.training.config import TrainConfig
+from bagan_lib.training.config import saved_config
 from bagan_lib.training.run import load_run
 from bagan_lib.training.run_data import load_training_data
 
@@ -73,17 +76,21 @@ def _split_key(config, profile) -> str:
 
 
 def load_runs(run_dirs, *, verbose: bool = False) -> list:
-    """Every run folder read back (:func:`bagan_lib.training.run.load_run`), loading each distinct data split once."""
+    """Every run folder read back (:func:`bagan_lib.training.run.load_run`), loading each distinct data split once.
+
+    Evaluation compares with held-out real images, so a dataset without a test
+    split is refused as soon as its data are loaded, before any run is rebuilt."""
     loaded, data_by_key = [], {}
     for run_dir in run_dirs:
         config_file = Path(run_dir) / "config.json"
         data = None
         if config_file.is_file():  # else load_run says what is missing
-            config = TrainConfig(**json.loads(config_file.read_text())["config"])
+            config = saved_config(config_file)
             profile = config.resolved_profile()
             key = _split_key(config, profile)
             if key not in data_by_key:
                 data_by_key[key] = load_training_data(config, profile)
+                require_test_split(config.dataset, len(data_by_key[key].split.y_test), "evaluate")
             data = data_by_key[key]
         loaded.append(load_run(run_dir, data=data, verbose=verbose))
     return loaded
@@ -130,6 +137,13 @@ def _reconstruct(autoencoder, x, y, batch_size: int = 512) -> np.ndarray:
         images, labels = x[i:i + batch_size], np.asarray(y[i:i + batch_size], "int32")
         parts.append(np.asarray(autoencoder([images, labels] if autoencoder.supervised else images, training=False)))
     return np.clip(np.concatenate(parts), -1.0, 1.0)
+
+
+UNFINISHED = "not finished"
+
+
+def _unfinished(run) -> str:
+    return f"{UNFINISHED}: the run's checkpoint is at step {run.timings['global_step']}"
 
 
 def _rows(label: str, seed: int, result, n_train) -> list:
@@ -205,7 +219,11 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
                                             class_names=names, n_per_class=n, seed=seed,
                                             real_features=real_features, share_classifier=judge.classifier,
                                             warn=False, **options)
-                rows += _rows(label, seed, scored, n_train)
+                model_rows = _rows(label, seed, scored, n_train)
+                if not run.timings["finished"]:  # said in every output, the CSV and Markdown tables included
+                    for row in model_rows:
+                        row["note"] = "; ".join(filter(None, [row.get("note"), _unfinished(run)]))
+                rows += model_rows
                 say(f"evaluate: {label} seed {seed} scored in {sum(scored.seconds.values()):.1f} s", flush=True)
     scores = pd.DataFrame(rows)
     duplicated = scores.duplicated(["row", "seed", "class"])
@@ -231,19 +249,31 @@ def evaluate_runs(run_dirs, *, extractor: str = "domain", n_per_class: int | Non
     return table
 
 
+def _saved_evaluation(folder) -> dict:
+    """``table4.json`` of an ``evaluate --out`` folder, with the entries a merge reads; else a KitError."""
+    path = Path(folder) / "table4.json"
+    fix = ("pass --out folders of `python -m bagan_lib evaluate` (run the evaluation again if its table4.json was "
+           "damaged).")
+    if not path.is_file():
+        raise KitError(f"{folder} holds no saved evaluation (no table4.json).", fix)
+    try:
+        payload = json.loads(path.read_text())
+    except ValueError as exc:
+        raise KitError(f"{path} is not JSON ({exc}).", fix) from exc
+    missing = [k for k in ("extractor", "settings", "scores", "runs", "notes") if not isinstance(payload, dict)
+               or k not in payload]
+    if missing:
+        raise KitError(f"{path} is not a saved evaluation (it lacks {', '.join(missing)}).", fix)
+    return payload
+
+
 def merge_tables(folders) -> Table4:
     """One Table 4 from several saved evaluations (``table4.json`` in each folder), e.g. one per seed.
 
     They must share the extractor (the same key), the dataset and protocol, and
     the scoring settings; a cell (row, seed, class) may come from one of them only.
     """
-    payloads = []
-    for folder in folders:
-        path = Path(folder) / "table4.json"
-        if not path.is_file():
-            raise KitError(f"{folder} holds no saved evaluation (no table4.json).",
-                           "pass --out folders of `python -m bagan_lib evaluate`.")
-        payloads.append(json.loads(path.read_text()))
+    payloads = [_saved_evaluation(folder) for folder in folders]
     if not payloads:
         raise KitError("No evaluation to merge.", "pass at least one folder.")
     same = ("extractor", "n_per_class", "dataset", "protocol", "image_size", "bootstrap", "kid_subsets",
@@ -319,9 +349,10 @@ def row_order(scores) -> list:
 def layout(scores, metric: str):
     """The paper's layout of one metric: a row per table row (in the paper's order), a column per class.
 
+    A row whose run had not finished training is labelled ``(not finished)``.
     A cell: ``mean ± std (k seeds)`` over seeds, or for one seed the value with
-    its bootstrap interval (FID: ``v [low, high]``) or its subset spread (KID: ``v ± std``);
-    three significant digits, since the scale depends on the extractor. The
+    its bootstrap interval (FID: ``v [low, high]``, ``v`` alone without bootstrap) or its subset spread (KID:
+    ``v ± std``); three significant digits, since the scale depends on the extractor. The
     classifier ``share`` is a fraction: two decimals, and for one seed the value alone.
     Evaluations saved before the share existed show ``n/a`` there.
     """
@@ -341,11 +372,15 @@ def layout(scores, metric: str):
                 cells[row] = f"{np.nanmean(values):.3g} ± {np.nanstd(values):.2g} ({len(values)} seeds)"
             elif metric == "FID":
                 one = part.iloc[0]
-                cells[row] = f"{one['FID']:.3g} [{one['FID low']:.3g}, {one['FID high']:.3g}]"
+                cells[row] = (f"{one['FID']:.3g}" if np.isnan(one["FID low"])  # bootstrap 0: no interval
+                              else f"{one['FID']:.3g} [{one['FID low']:.3g}, {one['FID high']:.3g}]")
             else:
                 cells[row] = f"{values[0]:.3g} ± {part['KID std'].iloc[0]:.2g}"
         columns[header] = cells
     table = pd.DataFrame(columns).reindex(order)
+    notes = scores["note"].fillna("").astype(str) if "note" in scores else pd.Series("", index=scores.index)
+    unfinished = set(scores.loc[notes.str.contains(UNFINISHED), "row"])
+    table.index = [f"{row} ({UNFINISHED})" if row in unfinished else row for row in table.index]
     table.index.name = metric
     return table.reset_index()
 

@@ -41,8 +41,10 @@ def plot_table4(scores, *, title: str, rows):
             ax.bar(x + (i - (len(rows) - 1) / 2) * width, mean, width, yerr=errors, capsize=2, label=row)
         if metric == "share":
             ax.axhline(1 / len(classes), color="grey", linestyle="--", linewidth=1)
-            ax.annotate("chance", (x[-1] + 0.4, 1 / len(classes)), xytext=(0, 2), textcoords="offset points",
-                        ha="right", va="bottom", fontsize=7, color="grey")
+            # at the left edge, above the bars' stacking order, so no bar hides it
+            ax.annotate(f"chance (1/{len(classes)})", (0.005, 1 / len(classes)), xycoords=("axes fraction", "data"),
+                        xytext=(0, 2), textcoords="offset points", ha="left", va="bottom", fontsize=7,
+                        color="grey", zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("classifier share\n(higher is better)")
         else:

@@ -7,6 +7,8 @@ BAGAN's B1; the generator's loss is Eq. 13, 15 or B2.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
@@ -22,8 +24,9 @@ def plot_loss_curves(history: list[dict], *, title: str):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (group, names) in zip(axes, LOSS_GROUPS):
         for name in names:
-            if name in history[0]:
-                ax.plot(epochs, [row[name] for row in history], marker="o", ms=3, label=TERM_LABELS[name])
+            if any(name in row for row in history):  # a resumed run may add or drop a term (gp_lambda 0)
+                ax.plot(epochs, [row.get(name, math.nan) for row in history], marker="o", ms=3,
+                        label=TERM_LABELS[name])
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("mean over the epoch's steps")

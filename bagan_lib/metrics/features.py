@@ -20,6 +20,18 @@ from bagan_lib.errors import KitError
 RAW = "raw"
 
 
+def as_numbers(x, what: str, dtype=np.float64) -> np.ndarray:
+    """``x`` as a ``dtype`` array; strings, objects or ragged lists are a KitError, not a raw NumPy error.
+    Every metric reads its input through this (or :func:`as_features`)."""
+    if isinstance(x, Features):
+        x = x.values
+    try:
+        return np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise KitError(f"{what} must be numbers, got {type(x).__name__} that is not ({exc}).",
+                       "pass a NumPy array of numbers (features, probabilities or images).") from exc
+
+
 @dataclass(frozen=True)
 class Features:
     """``values`` (n, d) float array from the extractor called ``extractor``."""
@@ -52,7 +64,7 @@ def as_features(x, extractor: str | None = None, *, min_rows: int = 1) -> Featur
         name, values = x.extractor, x.values
     else:
         name, values = extractor or RAW, x
-    values = np.asarray(values, dtype=np.float64)
+    values = as_numbers(values, "Features")
     if values.ndim != 2 or len(values) < min_rows or values.shape[1] < 1 or not np.isfinite(values).all():
         raise KitError(f"Features must be a finite (n, d) array with n >= {min_rows}; got shape {values.shape}"
                        + ("" if np.isfinite(values).all() else " with NaN or infinite values") + ".",

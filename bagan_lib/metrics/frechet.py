@@ -19,16 +19,20 @@ import numpy as np
 
 from bagan_lib.errors import KitError
 from bagan_lib.metrics.blas_threads import blas_threads_for
-from bagan_lib.metrics.features import as_features, paired_features
+from bagan_lib.metrics.features import as_features, as_numbers, paired_features
 
 # Lazy imports in this module: the metrics package face is read by the command line at start-up; heavier libraries
 # load on first use.
 
 
 def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:
-    mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
-    sigma = np.atleast_2d(np.asarray(sigma, dtype=np.float64))
-    if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
+    """Mean and covariance checked: numbers of shapes (d,) and (d, d) with d >= 1, finite, symmetric, and
+    positive semi-definite (a negative eigenvalue means it is no covariance; clipping it would hide that)."""
+    from scipy.linalg import LinAlgError, cholesky
+
+    mu = np.atleast_1d(as_numbers(mu, f"The mean of Gaussian {which}"))
+    sigma = np.atleast_2d(as_numbers(sigma, f"The covariance of Gaussian {which}"))
+    if mu.ndim != 1 or len(mu) == 0 or sigma.shape != (len(mu), len(mu)):
         raise KitError(f"Gaussian {which}: mean of shape {mu.shape} and covariance of shape {sigma.shape} do not "
                        "fit (need (d,) and (d, d)).", "pass the mean vector and the covariance matrix of one set "
                        "of features (gaussian_stats does both).")
@@ -37,7 +41,18 @@ def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:
     scale = max(1.0, float(np.abs(sigma).max()))
     if np.abs(sigma - sigma.T).max() > 1e-6 * scale:
         raise KitError(f"Covariance {which} is not symmetric.", "pass a covariance matrix (np.cov(x, rowvar=False)).")
-    return mu, (sigma + sigma.T) / 2
+    sigma = (sigma + sigma.T) / 2
+    # Cholesky of sigma + tol I succeeds iff no eigenvalue is below -tol: round-off of a singular np.cov passes
+    tolerance = np.sqrt(np.finfo(np.float64).eps) * max(float(np.abs(np.diag(sigma)).max()), np.finfo(float).tiny)
+    try:
+        cholesky(sigma + tolerance * np.eye(len(sigma)), lower=True, check_finite=False)
+    except LinAlgError:
+        smallest = float(np.linalg.eigvalsh(sigma)[0])
+        raise KitError(f"Covariance {which} has a negative eigenvalue ({smallest:.3g}): it is not positive "
+                       "semi-definite, so it is no covariance matrix.",
+                       "pass the covariance of real features (gaussian_stats, or np.cov(x, rowvar=False)); "
+                       "do not edit or average covariances by hand.") from None
+    return mu, sigma
 
 
 def _clip_round_off(eigenvalues: np.ndarray) -> np.ndarray:
@@ -87,7 +102,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     with the trace of the root from :func:`trace_sqrt_product` (eigenvalues of
     the symmetric PSD matrix sigma1^(1/2) sigma2 sigma1^(1/2), small negative
     ones clipped to 0). The result is clipped at 0 (round-off for equal
-    Gaussians). Mismatched shapes, non-symmetric or non-finite input: a KitError.
+    Gaussians). Mismatched shapes, empty, non-numeric, non-symmetric or non-finite input, or a covariance with a
+    negative eigenvalue (beyond round-off): a KitError.
     """
     mu1, sigma1 = _check_gaussian(mu1, sigma1, "1")
     mu2, sigma2 = _check_gaussian(mu2, sigma2, "2")
@@ -139,7 +155,7 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
     distribution it reaches down to 0 while ``value`` is positive; when the
     bias is large it can lie wholly below ``value``. (The plain percentile
     interval ``[q_low, q_high]`` would exclude the true 0 there.)
-    ``bootstrap=0``: no interval, low = high = value, bias 0. With fewer images
+    ``bootstrap=0``: no interval, low = high = NaN, bias 0. With fewer images
     than feature dimensions the covariance is rank-deficient: ``note`` says so
     (and a warning is issued); prefer :func:`bagan_lib.metrics.kid` there.
     """
@@ -149,7 +165,7 @@ def fid(features_real, features_generated, *, bootstrap: int = 100, confidence: 
                        "pass e.g. bootstrap=100, confidence=0.95.")
     with blas_threads_for(real.dim):
         value = frechet_distance(*gaussian_stats(real.values), *gaussian_stats(generated.values))
-        low = high = value
+        low = high = float("nan")  # no interval: NaN, never a zero-width one
         bias = 0.0
         if bootstrap:
             rng = np.random.default_rng(seed)

@@ -34,6 +34,7 @@ from keras import layers
 
 from bagan_lib.data import load_dataset
 from bagan_lib.data.batches import cap_per_class
+from bagan_lib.data.custom import require_test_split
 from bagan_lib.data.imbalance import oversample_indices
 from bagan_lib.data.preprocess import prepare_images
 from bagan_lib.errors import KitError
@@ -306,6 +307,7 @@ def reference_classifier(dataset: str, *, image_size: int, seed: int = 0, max_pe
     28x28 data is resized to 32x32, as for the GANs."""
 
     data = load_dataset(dataset, data_dir=data_dir)
+    require_test_split(data.name, len(data.y_test), "the reference classifier")
     size = 32 if image_size == 28 else image_size
     train = cap_per_class(data.y_train, max_per_class, seed=seed)
     test = cap_per_class(data.y_test, max_test_per_class, seed=seed)

@@ -16,16 +16,30 @@ The data order needs no state: batch ``s`` depends only on the seed and ``s``
 (:func:`bagan_lib.data.batches.step_batches`).
 
 The file is an ``.npz``: arrays ``<group>_<i>`` and ``const_<name>`` plus
-``__meta__`` (JSON). It is written to a temporary file in the same folder and
-moved over the old one with ``os.replace``, so a crash mid-write leaves the
-previous checkpoint intact. A state with a NaN or infinite value is never written.
+``__meta__`` (JSON, with the sha256 of all arrays). It is written to a temporary
+file in the same folder and moved over the old one with ``os.replace``, so a
+crash mid-write leaves the previous checkpoint intact. A state with a NaN or
+infinite value is never written.
+
+**Damage.** A file can still be damaged later (a bad disk, a copy cut short,
+another program). Every read verifies the whole file before anything is used:
+every array readable, its checksum the one written, every float finite
+(:func:`verify_checkpoint`); damage is a :class:`CheckpointDamagedError`, never
+a traceback, and a restore assigns nothing unless everything verified. With
+``keep_previous=True`` (the GAN checkpoints of a run) the checkpoint being
+replaced is kept as ``<name>.prev.npz``; :func:`usable_checkpoint` falls back to
+it when the newest is damaged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +53,15 @@ _AUTO_SUFFIX = re.compile(r"_\d+(?=/|$)")  # Keras numbers repeated names per pr
 
 class CheckpointMismatchError(KitError):
     """A checkpoint does not fit the model it is restored into."""
+
+
+class CheckpointDamagedError(KitError):
+    """A checkpoint file is unreadable, fails its checksum, or holds NaN or infinite values."""
+
+
+DAMAGED_FIX = ("start the run again in a fresh folder (or with --overwrite / overwrite=True), or restore the "
+               "checkpoints/ folder from a backup.")
+_READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 class NonFiniteStateError(KitError):
@@ -103,11 +126,13 @@ def _key(variable) -> str:
 
 
 def save_state(path, groups: dict[str, list], meta: dict | None = None, *,
-               constants: dict[str, np.ndarray] | None = None) -> Path:
-    """Write ``groups`` of variables, ``constants`` and ``meta`` to ``path`` atomically.
+               constants: dict[str, np.ndarray] | None = None, keep_previous: bool = False) -> Path:
+    """Write ``groups`` of variables, ``constants`` and ``meta`` to ``path`` atomically, with their checksum.
 
     Raises :class:`NonFiniteStateError` (and writes nothing) when a variable holds
     NaN or infinity: a checkpoint must always be a state worth resuming from.
+    ``keep_previous``: the file being replaced stays as :func:`previous_path`
+    (pass it only when that file is known to be good, e.g. written by this run).
     """
     path = Path(path)
     arrays = {f"{name}_{i}": np.asarray(v.numpy() if hasattr(v, "numpy") else v)
@@ -118,10 +143,45 @@ def save_state(path, groups: dict[str, list], meta: dict | None = None, *,
         raise NonFiniteStateError(f"Not saving {path.name}: {', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''} "
                                   "hold NaN or infinite values.", "resume from the previous checkpoint.", bad)
     arrays.update({f"const_{name}": np.asarray(value) for name, value in (constants or {}).items()})
-    header = {"format": FORMAT, "meta": meta or {},
+    header = {"format": FORMAT, "meta": meta or {}, "sha256": checksum(arrays),
               "variables": {name: [[_key(v), list(v.shape)] for v in variables] for name, variables in groups.items()},
               "constants": sorted(constants or {})}
-    return atomic_write(path, lambda tmp: np.savez(tmp, __meta__=np.array(json.dumps(header)), **arrays))
+    if keep_previous and path.is_file():
+        _keep_as_previous(path)
+
+    def write(tmp):
+        with open(tmp, "wb") as file:  # a file object: np.savez would append ".npz" to the temporary's name
+            np.savez(file, __meta__=np.array(json.dumps(header)), **arrays)
+
+    return atomic_write(path, write)
+
+
+def previous_path(path) -> Path:
+    """Where the checkpoint replaced last is kept: ``gan.npz`` -> ``gan.prev.npz``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def _keep_as_previous(path: Path) -> None:
+    """Make ``path``'s current file the previous checkpoint; ``path`` itself stays in place throughout."""
+    def link(tmp):
+        os.unlink(tmp)
+        try:
+            os.link(path, tmp)  # no copy: the same bytes under a second name
+        except OSError:  # a file system without hard links
+            shutil.copyfile(path, tmp)
+
+    atomic_write(previous_path(path), link)
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over every array's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _not_finite(array: np.ndarray) -> bool:
@@ -133,53 +193,134 @@ def _open(path: Path):
         raise KitError(f"No checkpoint at {path}.", "train without resume first, or pass the run's folder.")
     try:
         data = np.load(path)
+    except _READ_ERRORS as exc:
+        raise CheckpointDamagedError(f"{path} is not a readable checkpoint ({_reason(exc)}).", DAMAGED_FIX) from exc
+    try:
         return data, json.loads(str(data["__meta__"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise KitError(f"{path} is not a readable checkpoint ({exc}).",
-                       "delete it and train again (checkpoints are written atomically, so another program "
-                       "changed it).") from exc
+    except _READ_ERRORS as exc:
+        data.close()
+        raise CheckpointDamagedError(f"{path} is not a readable checkpoint ({_reason(exc)}).", DAMAGED_FIX) from exc
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+
+
+def _read_all(path: Path, data, header) -> dict[str, np.ndarray]:
+    """Every array of an open checkpoint, verified: readable, the checksum written with it, floats finite."""
+    try:
+        arrays = {name: data[name] for name in data.files if name != "__meta__"}
+    except _READ_ERRORS as exc:
+        raise CheckpointDamagedError(f"{path} is damaged: an array cannot be read ({_reason(exc)}).",
+                                     DAMAGED_FIX) from exc
+    expected = header.get("sha256")  # checkpoints written before the checksum existed have none
+    if expected is not None and checksum(arrays) != expected:
+        raise CheckpointDamagedError(f"{path} is damaged: its arrays do not match the checksum written with them.",
+                                     DAMAGED_FIX)
+    bad = sorted(name for name, array in arrays.items() if _not_finite(array))
+    if bad:
+        raise CheckpointDamagedError(f"{path} is damaged: {', '.join(bad[:4])} hold NaN or infinite values.",
+                                     DAMAGED_FIX)
+    return arrays
+
+
+def verify_checkpoint(path) -> dict:
+    """Read and check the whole checkpoint at ``path`` (see :func:`_read_all`); returns its metadata.
+
+    Raises :class:`CheckpointDamagedError` on any damage, ``KitError`` when there is no file.
+    """
+    path = Path(path)
+    data, header = _open(path)
+    with data:
+        _read_all(path, data, header)
+    return header["meta"]
 
 
 def read_meta(path) -> dict:
-    """The metadata of a checkpoint, without touching any model."""
+    """The metadata of a checkpoint, without touching any model (the arrays are not read: see verify_checkpoint)."""
     data, header = _open(Path(path))
     data.close()
     return header["meta"]
 
 
 def read_constants(path) -> dict[str, np.ndarray]:
-    """The constant arrays saved with ``save_state(..., constants=...)``."""
-    data, header = _open(Path(path))
+    """The constant arrays saved with ``save_state(..., constants=...)``, verified with the whole file."""
+    path = Path(path)
+    data, header = _open(path)
     with data:
-        return {name: data[f"const_{name}"] for name in header.get("constants", [])}
+        arrays = _read_all(path, data, header)
+    return {name: arrays[f"const_{name}"] for name in header.get("constants", [])}
 
 
-def restore_state(path, groups: dict[str, list], *, optional=()) -> dict:
+def usable_checkpoint(path) -> tuple[Path | None, str | None]:
+    """The checkpoint to resume from: ``path`` if it verifies, else its previous one (:func:`previous_path`).
+
+    Returns ``(checkpoint, note)``: ``note`` says why the previous one is used
+    (None when ``path`` is good); ``(None, None)`` when neither file exists.
+    Raises :class:`CheckpointDamagedError` when none verifies. Reads only.
+    """
+    path = Path(path)
+    previous = previous_path(path)
+    if not path.is_file() and not previous.is_file():
+        return None, None
+    problems = []
+    for candidate in (path, previous):
+        if not candidate.is_file():
+            problems.append(f"{candidate} is missing")
+            continue
+        try:
+            meta = verify_checkpoint(candidate)
+        except CheckpointDamagedError as exc:
+            problems.append(exc.problem.rstrip("."))
+            continue
+        if candidate == path:
+            return candidate, None
+        return candidate, (f"{problems[0]}; resuming from the previous checkpoint {candidate} instead (step "
+                           f"{meta.get('global_step', '?')}).")
+    raise CheckpointDamagedError(f"No usable checkpoint: {'; '.join(problems)}.", DAMAGED_FIX)
+
+
+def restore_state(path, groups: dict[str, list], *, by_name: tuple = (), optional: tuple = ()) -> dict:
     """Assign the saved arrays to ``groups``; every variable must match by group, count, name and shape.
 
-    A group named in ``optional`` is restored only when both the file and
-    ``groups`` have it (a float16 run's ``loss_scale``). Raises
+    The whole file is verified first (:func:`verify_checkpoint`). Raises
     :class:`CheckpointMismatchError` naming the first mismatch; nothing is
-    assigned unless everything matches. Returns the metadata.
+    assigned unless everything matches. Groups in ``by_name`` are matched by
+    variable name instead: those present on both sides are restored, the others
+    keep their values (the loss trackers, whose set depends on settings a resumed
+    run may change, such as the penalty weight). A group named in ``optional`` is
+    restored only when both the file and ``groups`` have it (a float16 run's
+    ``loss_scale``). Returns the metadata.
     """
     path = Path(path)
     data, header = _open(path)
     fix = ("resume with the same model and settings (latent size, image size, width, dataset) as the run that "
            "wrote it, or start a new run in another folder.")
     with data:
-        saved = header["variables"]
-        groups = {name: variables for name, variables in groups.items() if name not in optional or name in saved}
-        for name, variables in groups.items():
-            if name not in saved or len(saved[name]) != len(variables):
-                raise CheckpointMismatchError(f"Checkpoint {path.name} has {len(saved.get(name, []))} '{name}' "
-                                              f"variables, the model {len(variables)}.", fix)
-            for (saved_key, shape), v in zip(saved[name], variables):
-                if _AUTO_SUFFIX.sub("", saved_key) != _key(v) or tuple(shape) != tuple(v.shape):
-                    raise CheckpointMismatchError(
-                        f"Checkpoint variable {saved_key} has shape {tuple(shape)}, the model's {v.path} "
-                        f"{tuple(v.shape)}.", fix)
-        values = {name: [data[f"{name}_{i}"] for i in range(len(variables))] for name, variables in groups.items()}
+        stored = _read_all(path, data, header)
+    saved = header["variables"]
+    groups = {name: variables for name, variables in groups.items() if name not in optional or name in saved}
+    pairs = []
     for name, variables in groups.items():
-        for v, value in zip(variables, values[name]):
-            v.assign(value)
+        if name in by_name:
+            index = {_AUTO_SUFFIX.sub("", key): (i, shape) for i, (key, shape) in enumerate(saved.get(name, []))}
+            for v in variables:
+                if _key(v) in index:
+                    i, shape = index[_key(v)]
+                    if tuple(shape) != tuple(v.shape):
+                        raise CheckpointMismatchError(f"Checkpoint variable {_key(v)} has shape {tuple(shape)}, "
+                                                      f"the model's {tuple(v.shape)}.", fix)
+                    pairs.append((v, stored[f"{name}_{i}"]))
+            continue
+        if name not in saved or len(saved[name]) != len(variables):
+            raise CheckpointMismatchError(f"Checkpoint {path.name} has {len(saved.get(name, []))} '{name}' "
+                                          f"variables, the model {len(variables)}.", fix)
+        for i, ((saved_key, shape), v) in enumerate(zip(saved[name], variables)):
+            if _AUTO_SUFFIX.sub("", saved_key) != _key(v) or tuple(shape) != tuple(v.shape):
+                raise CheckpointMismatchError(
+                    f"Checkpoint variable {saved_key} has shape {tuple(shape)}, the model's {v.path} "
+                    f"{tuple(v.shape)}.", fix)
+            pairs.append((v, stored[f"{name}_{i}"]))
+    for v, value in pairs:
+        v.assign(value)
     return header["meta"]

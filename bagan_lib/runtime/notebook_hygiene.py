@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from bagan_lib.errors import KitError, os_error
+
 # Lazy imports in this module: `notebooks clean` starts fast; nbformat and papermill load when needed.
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
@@ -48,11 +50,26 @@ def clean(nb):
     return nb
 
 
-def clean_files(paths) -> list[Path]:
-    """Clean notebooks in place; returns those that changed."""
-    changed = []
-    for path in map(Path, paths):
+def read_notebook(path):
+    """The notebook at ``path`` (nbformat 4), validated; a KitError if it cannot be read or is not a notebook."""
+    try:
         nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except OSError as exc:
+        raise os_error(exc, "read", path) from exc
+    except Exception as exc:  # nbformat raises many kinds (JSON, schema, version, attribute) for a damaged file
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise KitError(f"{path} is not a valid Jupyter notebook ({type(exc).__name__}: {reason}).",
+                       "pass .ipynb notebooks only; restore a damaged one from git (git checkout -- PATH).") from exc
+    return nb
+
+
+def clean_files(paths) -> list[Path]:
+    """Clean notebooks in place; returns those that changed. Every notebook is read and checked before any is
+    written, so one damaged file changes nothing."""
+    notebooks = [(path, read_notebook(path)) for path in map(Path, paths)]
+    changed = []
+    for path, nb in notebooks:
         cleaned = clean(nb)
         if cleaned != nb:
             nbformat.write(cleaned, path)
@@ -69,6 +86,7 @@ def record_checked_outputs(path, *, profile: str = "smoke") -> None:
     import papermill
 
     path = Path(path)
+    read_notebook(path)  # a damaged file: one clear error, before papermill starts a kernel
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / path.name
         previous = os.environ.get("BAGAN_PROFILE")

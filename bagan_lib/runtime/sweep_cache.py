@@ -5,6 +5,10 @@ Such a sweep is stored once as an ``.npz`` named by a hash of everything that
 determines it (the settings, the kit's and Keras' versions, and the source of
 the modules its runs go through), so a rerun with the same settings reads the
 file and any change trains afresh.
+
+Two processes asking for the same sweep (two notebooks, or a notebook and the
+main job) do not both compute it: :func:`cache_entry_lock` lets the first compute
+while the second waits, then reads the file the first wrote.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from bagan_lib.runtime.folder_lock import folder_lock
 from bagan_lib.runtime.outputs import atomic_write
 
 
@@ -37,11 +45,25 @@ def load_arrays(path: Path) -> tuple[dict, dict] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files if k != "meta"}, json.loads(str(data["meta"]))
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
 
 
 def save_arrays(path: Path, arrays: dict, meta: dict) -> Path:
     """Write arrays and JSON metadata atomically (compressed)."""
     payload = {**arrays, "meta": np.array(json.dumps(meta, default=str))}
-    return atomic_write(Path(path), lambda tmp: np.savez_compressed(tmp, **payload))
+
+    def write(tmp):
+        with open(tmp, "wb") as file:  # a file object: numpy would append ".npz" to the temporary's name
+            np.savez_compressed(file, **payload)
+
+    return atomic_write(Path(path), write)
+
+
+@contextmanager
+def cache_entry_lock(path, say=None):
+    """Hold the lock of the cache file ``path`` (``<name>.lock`` beside it) while it is looked up, computed and
+    written; a second process with the same entry waits, then finds the file."""
+    path = Path(path)
+    with folder_lock(path.parent, f"sweep cache {path.name}", wait=True, name=f".{path.name}.lock", say=say):
+        yield path

@@ -39,7 +39,7 @@ from bagan_lib import __version__
 from bagan_lib.errors import KitError
 from bagan_lib.figures.sliders import figure_output, interactive_figure, show_interactive
 from bagan_lib.figures.toy import plot_sweep_entry
-from bagan_lib.runtime.sweep_cache import cache_key, code_fingerprint, load_arrays, save_arrays
+from bagan_lib.runtime.sweep_cache import cache_entry_lock, cache_key, code_fingerprint, load_arrays, save_arrays
 from bagan_lib.toy import gaussian_ring as toy2d
 
 PARAMS = ("gp_lambda", "latent_dim")
@@ -236,23 +236,30 @@ def precompute_sweep(method: str, param: str, values, *, steps: int, seed: int =
     values, fixed, config = _sweep_config(method, param, values, steps=steps, seed=seed, gp_lambda=gp_lambda,
                                           latent_dim=latent_dim, batch_size=batch_size, width=width)
     sweep = Sweep(method, param, values, fixed, int(steps), int(seed), int(batch_size), config["width"])
-    if cache_dir is not None:
-        sweep.cache_path = Path(cache_dir) / f"sweep-{method}-{param}-{cache_key(config)}.npz"
-        if sweep.cache_path.exists() and _load(sweep.cache_path, sweep):
-            sweep.from_cache = True
-            if verbose:
-                print(sweep.describe())
-            return sweep
+    if cache_dir is None:
+        return _load_or_train(sweep, config, fixed, reuse, verbose)
+    sweep.cache_path = Path(cache_dir) / f"sweep-{method}-{param}-{cache_key(config)}.npz"
+    with cache_entry_lock(sweep.cache_path):  # another process computing the same sweep: wait, then read it
+        return _load_or_train(sweep, config, fixed, reuse, verbose)
+
+
+def _load_or_train(sweep: Sweep, config: dict, fixed: dict, reuse: Sweep | None, verbose: bool) -> Sweep:
+    """The sweep read from its cache file, else trained (and stored when it has a cache file)."""
+    if sweep.cache_path is not None and sweep.cache_path.exists() and _load(sweep.cache_path, sweep):
+        sweep.from_cache = True
+        if verbose:
+            print(sweep.describe())
+        return sweep
     started = time.perf_counter()
     done_before = {} if reuse is None else {_frozen(reuse.settings_of(v)): e for v, e in reuse.entries.items()}
-    for value in values:
+    for value in sweep.values:
         earlier = done_before.get(_frozen(sweep.settings_of(value)))
         if earlier is not None:
             sweep.entries[value] = SweepEntry(value, earlier.samples, earlier.xs, earlier.scores, earlier.points,
                                               earlier.seconds)
             continue
-        sweep.entries[value] = _train_entry(method, param, value, {**fixed, param: value}, int(steps), int(seed),
-                                            int(batch_size), config["width"])
+        sweep.entries[value] = _train_entry(sweep.method, sweep.param, value, {**fixed, sweep.param: value},
+                                            sweep.steps, sweep.seed, sweep.batch_size, config["width"])
     sweep.seconds = time.perf_counter() - started
     if sweep.cache_path is not None:
         _save(sweep.cache_path, sweep, config)

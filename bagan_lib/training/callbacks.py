@@ -95,25 +95,32 @@ class Checkpointer(keras.callbacks.Callback):
 
     ``meta`` and ``constants`` are saved with every checkpoint (the run's
     settings, BAGAN's class Gaussians). A state with non-finite weights is not
-    written: :class:`TrainingDiverged` is raised instead.
+    written: :class:`TrainingDiverged` is raised instead. The checkpoint being
+    replaced is kept as ``gan.prev.npz`` (the fallback if the newest is ever
+    damaged); ``keep_previous=False`` skips that once, for a file known to be
+    damaged (a resume that fell back from it).
     """
 
     def __init__(self, path, counter: StepCounter, history: "HistoryRecorder", guard: DivergenceGuard, *,
-                 every: int | None = None, meta: dict | None = None, constants: dict | None = None):
+                 every: int | None = None, meta: dict | None = None, constants: dict | None = None,
+                 keep_previous: bool = True):
         super().__init__()
         self.path, self.counter, self.history, self.guard = Path(path), counter, history, guard
         self.every, self.meta, self.constants = every, dict(meta or {}), constants
+        self.keep_previous = keep_previous
 
     def save(self):
         meta = {**self.meta, "global_step": self.counter.global_step, "epoch": self.counter.epoch,
                 "step_in_epoch": self.counter.step_in_epoch, "history": self.history.epochs}
         try:
-            save_state(self.path, trainer_state(self.model), meta, constants=self.constants)
+            save_state(self.path, trainer_state(self.model), meta, constants=self.constants,
+                       keep_previous=self.keep_previous)
         except NonFiniteStateError as exc:
             names = ", ".join(exc.variables[:4]) + (" ..." if len(exc.variables) > 4 else "")
             raise TrainingDiverged(f"Training diverged at {self.counter.where()}: the losses were finite but the "
                                    f"update made {names} NaN or infinite. {self.guard.kept()}", DIVERGED_FIX) from exc
         self.guard.last_good = self.counter.global_step
+        self.keep_previous = True  # what this run wrote is good
 
     def on_train_batch_end(self, batch, logs=None):
         # The last step of an epoch is saved by on_epoch_end, with the epoch's history row.

@@ -14,9 +14,11 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bagan_lib.errors import KitError
 from bagan_lib.models.recipes import check_strategy, get_recipe
+from bagan_lib.notebook_setup import check_seed
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
@@ -123,6 +125,7 @@ class TrainConfig:
     def check(self) -> None:
         """Fail early, before any data is loaded, on a setting no run could use."""
         recipe = get_recipe(self.model)
+        check_seed(self.seed)
         if self.pretrain is not None:
             check_strategy(self.pretrain)
             if recipe.autoencoder != "cvae":
@@ -192,3 +195,20 @@ def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSetti
                     if getattr(config, name) is not None and name in previous and previous[name] != chosen[name])
     return RunSettings(model=config.model, profile=profile, pretrain=config.pretrain_strategy(), changed=changed,
                        **chosen)
+
+
+def saved_config(path) -> TrainConfig:
+    """The :class:`TrainConfig` a run saved in its ``config.json`` (``path``); a KitError if the file is missing,
+    not JSON, or not a run's configuration (e.g. edited by hand or truncated)."""
+    path = Path(path)
+    fix = "pass the --out folder of a `python -m bagan_lib train` run, or train the run again if its config.json " \
+          "was damaged."
+    if not path.is_file():
+        raise KitError(f"{path.parent} is not a run folder (no config.json).", fix)
+    try:
+        saved = json.loads(path.read_text())["config"]
+        return TrainConfig(**saved)
+    except OSError as exc:
+        raise KitError(f"Cannot read {path}: {exc.strerror or exc}.", fix) from exc
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, no "config", unknown or missing fields
+        raise KitError(f"{path} is not a run's configuration ({type(exc).__name__}: {exc}).", fix) from exc

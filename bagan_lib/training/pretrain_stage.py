@@ -14,6 +14,7 @@ from bagan_lib.errors import KitError
 from bagan_lib.models.builders import autoencoder_kind, build_pretraining_network, default_reconstruction
 from bagan_lib.models.pretraining import pretrain_cvae
 from bagan_lib.runtime.checkpoints import model_state, read_meta, restore_state, save_state
+from bagan_lib.runtime.folder_lock import folder_lock
 from bagan_lib.training.config import TrainConfig
 from bagan_lib.training.run_data import TrainingData, load_training_data, run_identity, steps_per_epoch
 from bagan_lib.training.run_folder import RunFolder, check_same_run
@@ -99,11 +100,12 @@ def train_autoencoder(config: TrainConfig, *, data: TrainingData | None = None, 
     trained again (notebook 05 compares the two kinds of autoencoder this way).
     """
     profile = config.resolved_profile()
-    data = data or load_training_data(config, profile)
-    folder = RunFolder(config.out_dir)
-    folder.prepare(resume=config.resume, overwrite=config.overwrite)
-    identity = run_identity(config, profile, data, steps_per_epoch(profile, len(data.y)))
-    return pretrain_autoencoder(config, profile, data, folder, identity, print if verbose else _silent)
+    with folder_lock(config.out_dir, f"train_autoencoder --model {config.model} --out {config.out_dir}"):
+        data = data or load_training_data(config, profile)
+        folder = RunFolder(config.out_dir)
+        identity = run_identity(config, profile, data, steps_per_epoch(profile, len(data.y)))
+        folder.prepare(resume=config.resume, overwrite=config.overwrite)
+        return pretrain_autoencoder(config, profile, data, folder, identity, print if verbose else _silent)
 
 
 def _silent(*args, **kwargs):

@@ -32,7 +32,16 @@ interruption are restored, so that epoch's means cover all of its steps, as
 without the interruption (only its ``seconds`` count the time after the resume).
 Settings left at ``None`` on resume (epochs, gp_lambda, critic_steps,
 learning_rate) take the checkpoint's values; explicit ones apply from the
-resumed step on (e.g. a lower learning rate after a divergence).
+resumed step on (e.g. a lower learning rate after a divergence; a penalty weight
+of 0 drops the ``gp`` term from the later epochs' history).
+
+**Safety.** A run holds its folder's lock for its whole life (a second command
+on the folder is refused). Every check comes before the folder changes: the
+checkpoint is verified in full (a damaged ``gan.npz`` falls back to
+``gan.prev.npz``, with a message), the settings and the data's fingerprint must
+match the checkpoint's (:func:`bagan_lib.training.run_data.check_same_data`),
+and the data must suit the model (:func:`bagan_lib.training.run_data.check_trainable`);
+only then does ``overwrite`` delete the old run and ``config.json`` get written.
 
 Runs are reproducible on CPU when :func:`bagan_lib.notebook_setup.start` ran
 first (it turns on TensorFlow's op determinism); the command line does that.
@@ -66,19 +75,22 @@ import numpy as np
 import tensorflow as tf
 
 from bagan_lib.data.batches import step_batches
-from bagan_lib.errors import KitError
+from bagan_lib.errors import Interrupted, KitError
 from bagan_lib.figures.training import TERM_LABELS, plot_loss_curves
 from bagan_lib.gan.class_latents import ClassGaussians, encode_class_gaussians
 from bagan_lib.models.builders import autoencoder_kind, build_model
 from bagan_lib.models.recipes import get_recipe
-from bagan_lib.runtime.checkpoints import read_constants, read_meta, restore_state, trainer_state
+from bagan_lib.runtime.checkpoints import (
+    read_constants, read_meta, restore_state, trainer_state, usable_checkpoint, verify_checkpoint)
 from bagan_lib.runtime.devices import check_global_batch, get_strategy, is_chief, precision_policy
+from bagan_lib.runtime.folder_lock import folder_lock
 from bagan_lib.runtime.outputs import atomic_write_text, save_figure
 from bagan_lib.training.callbacks import (
     Checkpointer, DivergenceGuard, HistoryRecorder, ProgressLog, RealShareSchedule, RestoreEpochMeans, StepCounter)
 from bagan_lib.training.config import RunSettings, TrainConfig, resolve_settings
 from bagan_lib.training.pretrain_stage import pretrain_autoencoder
-from bagan_lib.training.run_data import TrainingData, load_training_data, run_identity, steps_per_epoch
+from bagan_lib.training.run_data import (
+    TrainingData, check_same_data, check_trainable, load_training_data, run_identity, steps_per_epoch)
 from bagan_lib.training.run_folder import RunFolder, check_same_run
 from bagan_lib.gan.sampling import one_per_class, sample_grid
 from bagan_lib.training.sample_grid import SampleGrid
@@ -148,8 +160,8 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     run's files are the chief's alone.
     """
     folder = RunFolder(Path(config.out_dir))
-    saved = read_meta(folder.gan) if config.resume and folder.gan.is_file() else None
-    settings = resolve_settings(config, saved)
+    checkpoint = usable_checkpoint(folder.gan)[0] if config.resume else None  # (the note: once the lock is held)
+    settings = resolve_settings(config, read_meta(checkpoint) if checkpoint is not None else None)
     strategy = get_strategy(settings.distribute)  # first: a multi-worker strategy comes before other TensorFlow work
     chief = is_chief(settings.distribute)
     worker_config = config if chief else _scratch_copy(config, folder)
@@ -174,45 +186,74 @@ def _train(config: TrainConfig, *, data: TrainingData | None, callbacks, verbose
            grid_rows: int) -> TrainingResult:
     """:func:`train_model` inside its precision policy and strategy scope."""
 
-    say = print if verbose else _silent
+    try:
+        with folder_lock(config.out_dir, f"train --model {config.model} --out {config.out_dir}"):
+            return _train_locked(config, data=data, callbacks=callbacks, say=print if verbose else _silent,
+                                 grid_rows=grid_rows)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is kept and how to go on
+        folder = RunFolder(Path(config.out_dir))
+        if folder.gan.is_file():
+            raise Interrupted.wrap(exc, f"Training into {folder.root} was interrupted; its last checkpoint "
+                                        f"({_step_of(folder.gan)}) is kept.",
+                                   "continue it: the same command with --resume (resume=True).") from exc
+        raise Interrupted.wrap(exc, f"Training into {folder.root} was interrupted before its first GAN checkpoint.",
+                               "run the command again (with --resume it reuses a finished autoencoder).") from exc
+
+
+def _train_locked(config: TrainConfig, *, data: TrainingData | None, callbacks, say, grid_rows: int):
+    """:func:`train_model` holding the run folder's lock: every check first, then the folder changes."""
     start_time = time.perf_counter()
     folder = RunFolder(Path(config.out_dir))
-    saved = read_meta(folder.gan) if config.resume and folder.gan.is_file() else None
+    checkpoint = None
+    if config.resume:
+        checkpoint, note = usable_checkpoint(folder.gan)  # verified in full; a damaged newest: the previous one
+        if note:
+            print(f"checkpoint: {note}", flush=True)  # also when not verbose: the run goes back in time
+    saved = read_meta(checkpoint) if checkpoint is not None else None
     settings = resolve_settings(config, saved)
     profile = settings.profile
     check_global_batch(profile.batch_size)
     folder.check(resume=config.resume, overwrite=config.overwrite)
     if config.resume and saved is None:
-        say(f"resume: no GAN checkpoint in {folder.checkpoints}; starting at step 0", flush=True)
+        say(f"resume: nothing to resume from, no GAN checkpoint in {folder.checkpoints}; training starts at step 0"
+            + (" (the finished autoencoder is reused)" if folder.autoencoder.is_file() else ""), flush=True)
     data = load_training_data(config, profile) if data is None else data
     steps = steps_per_epoch(profile, len(data.y))
     identity = run_identity(config, profile, data, steps)
+    fingerprint = data.fingerprint()
     if saved is not None:
-        check_same_run(saved.get("run", {}), identity, folder.gan)
-        check_not_past_the_end(saved, settings.epochs, steps, folder.gan)
+        check_same_run(saved.get("run", {}), identity, checkpoint)
+        check_same_data(saved.get("data"), fingerprint, checkpoint)
+        check_not_past_the_end(saved, settings.epochs, steps, checkpoint)
+    elif config.resume and folder.config.is_file():  # an autoencoder without a GAN checkpoint yet
+        check_same_data(folder.read_config().get("data"), fingerprint, folder.config)
+    if config.resume and folder.autoencoder.is_file():  # what pre-training will reload, checked before it is used
+        check_same_run(verify_checkpoint(folder.autoencoder).get("run", {}), identity, folder.autoencoder)
+    check_trainable(config, data)
     folder.prepare(resume=config.resume, overwrite=config.overwrite)  # nothing is written or deleted before here
     _write_json(folder.config, {"config": config.as_dict(), "profile": profile.as_dict(), "run": identity,
-                                "settings": settings.resumable()})
+                                "settings": settings.resumable(), "data": fingerprint})
     say(f"{config.model} on {config.dataset}: {len(data.y)} images, {data.n_classes} classes, {data.image_size}px; "
         f"{settings.epochs} epochs x {steps} steps of {profile.batch_size}; output in {folder.root}", flush=True)
 
     ae_start = time.perf_counter()
     autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)
     ae_seconds = time.perf_counter() - ae_start
-    class_latents = _class_latents(config, autoencoder, data, folder.gan if saved is not None else None)
+    class_latents = _class_latents(config, autoencoder, data, checkpoint if saved is not None else None)
     trainer = _build_trainer(config, settings, data, autoencoder, class_latents)
     start_step = 0
     if saved is not None:
-        start_step = _restore(trainer, folder.gan, config.learning_rate)
-        say(f"resumed from {folder.gan} after {_where(start_step, steps)}"
+        start_step = _restore(trainer, checkpoint, config.learning_rate)
+        say(f"resumed from {checkpoint} after {_where(start_step, steps)}"
             + "".join(f"; {k} {old} -> {new}" for k, old, new in settings.changed), flush=True)
     recorded = {**settings.resumable(), "gp_lambda": trainer.gp_lambda,  # the learning rate the optimizers hold
                 "learning_rate": float(f"{float(np.asarray(trainer.d_optimizer.learning_rate)):.6g}")}  # 2e-4
     end_step = settings.epochs * steps
-    meta = {"model": config.model, "run": identity, "settings": recorded}
+    meta = {"model": config.model, "run": identity, "data": fingerprint, "settings": recorded}
+    # gan.npz becomes the previous checkpoint at the next save only when it is good: not after a fallback from it
     history = _fit_steps(trainer, data, profile, folder, start_step, end_step, steps, seed=config.seed,
                          resumed=saved, meta=meta, checkpoint_every=config.checkpoint_every, grid_rows=grid_rows,
-                         callbacks=list(callbacks), say=say)
+                         callbacks=list(callbacks), say=say, keep_previous=checkpoint in (None, folder.gan))
     gan_seconds = time.perf_counter() - ae_start - ae_seconds
     steps_run = max(0, end_step - start_step)
     timings = {"total_seconds": round(time.perf_counter() - start_time, 2), "autoencoder_seconds": round(ae_seconds, 2),
@@ -237,30 +278,40 @@ def load_run(out_dir, *, data: TrainingData | None = None, verbose: bool = False
     reached the run's last step). A folder without a run: a KitError.
     """
     folder = RunFolder(Path(out_dir))
-    if not folder.config.is_file() or not folder.gan.is_file():
+    if not folder.config.is_file() or not folder.existing_run():
         raise KitError(f"{folder.root} holds no training run (it needs config.json and checkpoints/gan.npz).",
                        "pass the --out folder of a finished `python -m bagan_lib train` run.")
-    saved = json.loads(folder.config.read_text())["config"]
+    checkpoint, note = usable_checkpoint(folder.gan)
+    if checkpoint is None:
+        raise KitError(f"{folder.root} holds no GAN checkpoint (checkpoints/gan.npz).",
+                       "pass the --out folder of a `python -m bagan_lib train` run that trained at least one epoch.")
+    if note:
+        print(f"checkpoint: {note}", flush=True)
+    saved = folder.read_config()["config"]
     # the run's own copy of its autoencoder, never the original path (which loading would copy again)
     config = TrainConfig(**{**saved, "out_dir": str(folder.root), "resume": True, "overwrite": False,
                             "autoencoder_path": None})
-    meta = read_meta(folder.gan)
+    meta = read_meta(checkpoint)
     settings = resolve_settings(config, meta)
     profile = settings.profile
     data = load_training_data(config, profile) if data is None else data
     identity = run_identity(config, profile, data, steps_per_epoch(profile, len(data.y)))
-    check_same_run(meta.get("run", {}), identity, folder.gan,
-                   fix="load the run with the data it was trained on (the same dataset files and protocol).")
+    fix = "load the run with the data it was trained on (the same dataset files and protocol)."
+    check_same_run(meta.get("run", {}), identity, checkpoint, fix=fix)
+    check_same_data(meta.get("data"), data.fingerprint(), checkpoint, fix=fix)
     if autoencoder_kind(config.model) and not folder.autoencoder.is_file():
         raise KitError(f"{folder.root} has a GAN checkpoint but no checkpoints/autoencoder.npz.",
                        "evaluate a complete run folder (copy checkpoints/ whole).")
     say = print if verbose else _silent
     with precision_policy(settings.precision):  # the run's networks; one device whatever the run trained on
         autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)  # resume: reloads it
-        class_latents = _class_latents(config, autoencoder, data, folder.gan)
+        class_latents = _class_latents(config, autoencoder, data, checkpoint)
         trainer = _build_trainer(config, settings, data, autoencoder, class_latents)
-    step = _restore(trainer, folder.gan, None)
-    metrics = json.loads(folder.metrics.read_text()) if folder.metrics.is_file() else {}
+    step = _restore(trainer, checkpoint, None)
+    try:  # only for the timings shown beside the scores; a run interrupted before its end has none
+        metrics = json.loads(folder.metrics.read_text()) if folder.metrics.is_file() else {}
+    except (OSError, ValueError):
+        metrics = {}
     end_step = settings.epochs * identity["steps_per_epoch"]
     timings = {**metrics.get("timings", {}), "global_step": step, "finished": step >= end_step}
     return TrainingResult(config=config, profile=profile, trainer=trainer, autoencoder=autoencoder,
@@ -281,8 +332,14 @@ def _build_trainer(config: TrainConfig, settings: RunSettings, data: TrainingDat
 
 
 def _restore(trainer, path: Path, learning_rate: float | None) -> int:
-    """Load the GAN checkpoint into ``trainer``; an explicit ``learning_rate`` replaces the saved one."""
-    meta = restore_state(path, trainer_state(trainer), optional=("loss_scale",))  # float16 runs only
+    """Load the GAN checkpoint into ``trainer``; an explicit ``learning_rate`` replaces the saved one.
+
+    The loss trackers are matched by name: their set follows settings a resume
+    may change (``gp_lambda`` 0 has no ``gp`` term); a term new to the resumed
+    run starts its epoch's sum at zero. A float16 run's loss scale is restored
+    when both the file and the trainer have one.
+    """
+    meta = restore_state(path, trainer_state(trainer), by_name=("trackers",), optional=("loss_scale",))
     if learning_rate is not None:
         for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
             optimizer.learning_rate.assign(learning_rate)
@@ -291,7 +348,7 @@ def _restore(trainer, path: Path, learning_rate: float | None) -> int:
 
 def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_step: int, end_step: int, steps: int,
                *, seed: int, resumed: dict | None, meta: dict, checkpoint_every: int | None, grid_rows: int,
-               callbacks: list, say) -> list:
+               callbacks: list, say, keep_previous: bool = True) -> list:
     """``fit`` over the global steps ``start_step .. end_step - 1`` with the kit's callbacks; returns the history.
 
     At most two fits: the rest of an interrupted epoch (its loss sums restored),
@@ -310,7 +367,8 @@ def _fit_steps(trainer, data: TrainingData, profile, folder: RunFolder, start_st
            counter, guard, history,
            SampleGrid(folder.grids, one_per_class(data.x, data.y, data.n_classes), n_classes=data.n_classes,
                       latent_dim=trainer.latent_dim, rows=grid_rows, seed=seed),
-           Checkpointer(folder.gan, counter, history, guard, every=checkpoint_every, meta=meta, constants=constants),
+           Checkpointer(folder.gan, counter, history, guard, every=checkpoint_every, meta=meta, constants=constants,
+                        keep_previous=keep_previous),
            ProgressLog(epochs, counter, label=meta["model"], print_fn=say)]
     step = start_step
     while step < end_step:
@@ -342,6 +400,13 @@ def check_not_past_the_end(saved: dict, epochs: int, steps: int, checkpoint: Pat
                        f"(or overwrite=True) to train {epochs} epochs.")
 
 
+def _step_of(checkpoint: Path) -> str:
+    try:
+        return f"step {read_meta(checkpoint).get('global_step', '?')}"
+    except KitError:
+        return "damaged"
+
+
 def _where(step: int, steps: int) -> str:
     epoch, done = divmod(step, steps)
     return f"step {step} ({epoch} epochs{f' and {done} of {steps} steps' if done else ''} done)"
@@ -353,7 +418,7 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def _write_outputs(result: TrainingResult, folder: RunFolder, settings: dict, identity: dict, final_step: int):
     """metrics.json and the loss-curves figure."""
-    terms = [k for k in TERM_LABELS if result.history and k in result.history[0]]
+    terms = [k for k in TERM_LABELS if any(k in row for row in result.history)]  # a resume may add or drop one
     _write_json(folder.metrics, {
         "model": result.config.model, "dataset": result.config.dataset, "seed": result.config.seed,
         "terms": {k: TERM_LABELS[k] for k in terms}, "history": result.history, "timings": result.timings,

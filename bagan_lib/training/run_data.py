@@ -1,9 +1,16 @@
 """A run's training images: dataset, imbalance protocol, the profile's cap per class, scaled to [-1, 1]; and the
-identity (data, batches, shapes) a resumed run must share."""
+identity (data, batches, shapes) a resumed run must share.
+
+The identity names settings; the data's own **fingerprint** (:meth:`TrainingData.fingerprint`: the count, the
+images per class, and sha256 hashes of the labels and of the images exactly as trained on) is recorded in the
+run's ``config.json`` and in every GAN checkpoint, so a resume on other data with the same settings (a ``folder:``
+dataset whose files were replaced) is refused, naming what changed (:func:`check_same_data`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,6 +19,7 @@ from bagan_lib.data.batches import cap_per_class
 from bagan_lib.data.imbalance import apply_protocol, profile_caps
 from bagan_lib.data.preprocess import prepare_images
 from bagan_lib.errors import KitError
+from bagan_lib.models.recipes import get_recipe
 from bagan_lib.training.config import DEFAULT_PROTOCOLS, TrainConfig
 
 
@@ -24,6 +32,7 @@ class TrainingData:
     class_names: tuple
     split: object          # the ProtocolSplit (its val/test parts are for evaluation)
     image_size: int
+    _fingerprint: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_classes(self) -> int:
@@ -35,6 +44,62 @@ class TrainingData:
 
     def counts(self) -> np.ndarray:
         return np.bincount(self.y, minlength=self.n_classes)
+
+    def fingerprint(self) -> dict:
+        """What identifies these exact training data: count, images per class, sha256 of labels and of images."""
+        if self._fingerprint is None:
+            self._fingerprint = data_fingerprint(self.x, self.y, self.n_classes)
+        return self._fingerprint
+
+
+def data_fingerprint(x, y, n_classes: int) -> dict:
+    """The fingerprint of images ``x`` and labels ``y`` (see :meth:`TrainingData.fingerprint`)."""
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y, dtype=np.int64)
+    images = hashlib.sha256(f"{x.dtype.str}|{x.shape}|".encode())
+    images.update(x.tobytes())
+    return {"n": int(len(y)), "per_class": np.bincount(y, minlength=n_classes).tolist(),
+            "labels_sha256": hashlib.sha256(y.tobytes()).hexdigest(), "images_sha256": images.hexdigest()}
+
+
+DATA_FIX = ("resume with the data the run was trained on (the same dataset files, protocol and seed), or start a "
+            "new run in another folder (or with --overwrite / overwrite=True).")
+
+
+def check_same_data(saved: dict | None, current: dict, where, fix: str = DATA_FIX) -> None:
+    """Refuse data whose fingerprint differs from the one ``where`` recorded, naming what changed.
+
+    ``saved`` None (a run from before fingerprints): nothing to compare.
+    """
+    if not saved or saved == current:
+        return
+    if saved.get("n") != current["n"]:
+        what = f"the number of training images changed: {saved.get('n')} -> {current['n']}"
+    elif saved.get("labels_sha256") != current["labels_sha256"]:
+        what = (f"the labels changed: images per class {saved.get('per_class')} -> {current['per_class']}"
+                if saved.get("per_class") != current["per_class"]
+                else "the labels changed (the same images per class, given to other images)")
+    elif saved.get("images_sha256") != current["images_sha256"]:
+        what = f"the image content changed (the same {current['n']} images and labels, other pixels)"
+    else:
+        what = "the data changed"
+    raise KitError(f"{where} was trained on other data: {what}.", fix)
+
+
+def check_trainable(config: TrainConfig, data: "TrainingData") -> None:
+    """The data checks a run would otherwise meet only after pre-training (made before anything is written).
+
+    Every class needs a training image (the sample grid shows one per class; a
+    CVAE's oversampling balances from them); BAGAN's class Gaussians need two per
+    class for a covariance.
+    """
+    need = 2 if get_recipe(config.model).latents == "class_gaussians" else 1
+    counts = data.counts()
+    short = [f"{data.class_names[c]} ({counts[c]})" for c in range(data.n_classes) if counts[c] < need]
+    if short:
+        reason = "BAGAN's class Gaussians need a covariance" if need == 2 else "every class must be trainable"
+        raise KitError(f"{config.model} needs at least {need} training image(s) per class ({reason}); "
+                       f"{', '.join(short)} have fewer after the protocol and the profile's cap.",
+                       "give every class more images, or use a protocol that keeps them.")
 
 
 def load_training_data(config: TrainConfig, profile) -> TrainingData:

@@ -163,3 +163,29 @@ def test_paper_orderings_compare_minority_means_per_seed():
     assert table.loc[0, "seeds where it holds"] == "2 of 3" and bool(table.loc[0, "holds on the mean"])
     assert table.loc[0, "better"] == pytest.approx(5 / 3, abs=1e-3)
     assert table.loc[0, "worse"] == pytest.approx(8.5 / 3, abs=1e-3)
+
+
+def test_table4_figure_axes_and_chance_line():
+    """The Table 4 figure: symlog FID and KID axes (a collapsed row at 10^4 beside real images near 0 stay
+    readable), a linear share axis from 0 to 1 with chance 1/n drawn and named where no bar hides it."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from bagan_lib.figures.table4 import plot_table4
+
+    rows = []
+    for row, fid, kid, share in (("good", 10.0, 0.5, 0.9), ("collapsed", 1e4, 1e7, 0.0)):
+        for c in range(4):
+            rows.append({"row": row, "class": c, "name": f"c{c}", "n_train": 100 * (c + 1), "n_real": 20,
+                         "FID": fid, "FID low": fid * 0.9, "FID high": fid * 1.1, "KID": kid, "KID std": 0.1,
+                         "share": share})
+    fig = plot_table4(pd.DataFrame(rows), title="t", rows=["good", "collapsed"])
+    fid_ax, kid_ax, share_ax = fig.axes
+    assert fid_ax.get_yscale() == kid_ax.get_yscale() == "symlog"
+    assert share_ax.get_yscale() == "linear" and share_ax.get_ylim() == (0, 1.05)
+    chance = [t for t in share_ax.texts if t.get_text().startswith("chance")]
+    assert len(chance) == 1 and chance[0].get_text() == "chance (1/4)"
+    assert chance[0].xy[1] == 0.25 and chance[0].get_zorder() > 2  # above the bars (zorder 1)
+    assert any(np.allclose(line.get_ydata(), 0.25) for line in share_ax.get_lines())
+    assert share_ax.get_xlabel().startswith("class") and "train 400" in share_ax.get_xticklabels()[3].get_text()
+    plt.close(fig)

@@ -83,7 +83,8 @@ def test_fids_bootstrap_interval_corrects_the_small_sample_bias():
     assert same.value > 0.1 and same.bias > 0.5 * same.value and same.low == 0.0 < same.high
     far = fid(a, b + 2.0, bootstrap=200, seed=0)   # true FID 32
     assert far.low < far.value < far.high and 0 < far.bias < 0.1 * far.value
-    assert fid(a, b, bootstrap=0).bias == 0 and fid(a, b, bootstrap=0).low == fid(a, b, bootstrap=0).value
+    unbooted = fid(a, b, bootstrap=0)  # no interval at all (issue 18, defect 10): NaN, not [value, value]
+    assert unbooted.bias == 0 and np.isnan(unbooted.low) and np.isnan(unbooted.high)
 
 
 def test_fid_warns_when_there_are_fewer_images_than_dimensions():

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pytest
 
-from bagan_lib.runtime import checkpoints
+from bagan_lib.runtime import checkpoints, outputs
 from bagan_lib.data import synthetic_cells
 from bagan_lib.errors import KitError
 
@@ -58,7 +58,7 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     original = path.read_bytes()
 
     def crash(file, **arrays):  # dies half-way through writing
-        Path(file).write_bytes(b"half a file")
+        file.write(b"half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoints.np, "savez", crash)
@@ -84,6 +84,104 @@ def test_a_damaged_or_missing_file_is_a_kit_error(tmp_path):
         checkpoints.read_meta(tmp_path / "bad.npz")
     with pytest.raises(KitError, match="No checkpoint"):
         checkpoints.restore_state(tmp_path / "none.npz", checkpoints.model_state(_dense(3, 2, 0)))
+
+
+def _flip_inside_an_array(path: Path, name: str, n: int = 64) -> None:
+    """Damage ``n`` bytes in the middle of one stored array, leaving the zip's structure intact."""
+    with np.load(path) as saved:
+        needle = saved[name].tobytes()
+    data = bytearray(path.read_bytes())
+    start = data.index(needle) + len(needle) // 2 - n // 2
+    data[start:start + n] = bytes(255 - b for b in data[start:start + n])
+    path.write_bytes(bytes(data))
+
+
+def test_damage_inside_an_array_is_a_kit_error_and_nothing_is_assigned(tmp_path):
+    """Issue 18, defect 5: flipped bytes inside a stored array are found (CRC and the checksum written with the
+    file), as a KitError naming the file, and the model keeps its weights."""
+    source = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, name="layer")])
+    path = checkpoints.save_state(tmp_path / "c.npz", checkpoints.model_state(source), {"step": 3})
+    with np.load(path) as saved:
+        assert len(json.loads(str(saved["__meta__"]))["sha256"]) == 64
+    _flip_inside_an_array(path, "weights_0")
+    target = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, name="layer")])
+    before = [w.copy() for w in target.get_weights()]
+    for read in (checkpoints.verify_checkpoint, lambda p: checkpoints.restore_state(p, checkpoints.model_state(target)),
+                 checkpoints.read_constants):
+        with pytest.raises(checkpoints.CheckpointDamagedError, match="c.npz"):
+            read(path)
+    for a, b in zip(before, target.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_checksum_mismatch_or_a_non_finite_array_is_damage(tmp_path):
+    """Issue 18, defect 5: the checksum catches what a valid zip does not (a file rewritten with other values)."""
+    model = _dense(3, 2, 0)
+    path = checkpoints.save_state(tmp_path / "c.npz", checkpoints.model_state(model), {"step": 1})
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    arrays["weights_0"] = arrays["weights_0"] + 1  # well-formed, but not what was written
+    np.savez(path, **arrays)
+    with pytest.raises(checkpoints.CheckpointDamagedError, match="checksum"):
+        checkpoints.verify_checkpoint(path)
+    arrays["weights_0"][0, 0] = np.nan
+    header = json.loads(str(arrays["__meta__"]))
+    header["sha256"] = checkpoints.checksum({k: v for k, v in arrays.items() if k != "__meta__"})
+    arrays["__meta__"] = np.array(json.dumps(header))
+    np.savez(path, **arrays)
+    with pytest.raises(checkpoints.CheckpointDamagedError, match="NaN or infinite"):
+        checkpoints.verify_checkpoint(path)
+
+
+def test_the_previous_checkpoint_is_kept_and_used_when_the_newest_is_damaged(tmp_path):
+    """Issue 18, defect 5: gan.prev.npz holds the checkpoint before the newest; a damaged newest falls back to it."""
+    path = tmp_path / "gan.npz"
+    checkpoints.save_state(path, checkpoints.model_state(_dense(3, 2, 0)), {"global_step": 1}, keep_previous=True)
+    assert not checkpoints.previous_path(path).exists()  # nothing to keep yet
+    checkpoints.save_state(path, checkpoints.model_state(_dense(3, 2, 1)), {"global_step": 2}, keep_previous=True)
+    previous = checkpoints.previous_path(path)
+    assert previous.name == "gan.prev.npz" and checkpoints.read_meta(previous) == {"global_step": 1}
+    assert checkpoints.usable_checkpoint(path) == (path, None)
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    chosen, note = checkpoints.usable_checkpoint(path)
+    assert chosen == previous and "previous checkpoint" in note and "step 1" in note
+    previous.write_bytes(b"")
+    with pytest.raises(checkpoints.CheckpointDamagedError, match="No usable checkpoint.*gan.npz.*gan.prev.npz"):
+        checkpoints.usable_checkpoint(path)
+    assert checkpoints.usable_checkpoint(tmp_path / "none.npz") == (None, None)
+
+
+def test_trackers_are_matched_by_name_so_a_resume_may_drop_or_add_a_loss_term(tmp_path):
+    """Issue 18, defect 6: a checkpoint with a ``gp`` tracker restores into a trainer without one (gp_lambda 0)."""
+    with_gp = [keras.metrics.Mean(name=n) for n in ("d_loss", "gp")]
+    for metric in with_gp:
+        metric.update_state(3.0)
+    path = checkpoints.save_state(tmp_path / "c.npz", {"trackers": [v for m in with_gp for v in m.variables]})
+    without = [keras.metrics.Mean(name="d_loss")]
+    group = {"trackers": [v for m in without for v in m.variables]}
+    with pytest.raises(checkpoints.CheckpointMismatchError, match="4 'trackers' variables, the model 2"):
+        checkpoints.restore_state(path, group)
+    checkpoints.restore_state(path, group, by_name=("trackers",))
+    assert float(without[0].result()) == 3.0
+
+
+def test_atomic_writes_follow_the_umask_and_leave_temporaries_no_pattern_matches(tmp_path):
+    """Issue 18, defect 10: files were 0600 (mkstemp); a killed writer's zero-byte temporary must not break or
+    linger (its name matches no ``*.npz`` / ``*.png`` and the next run removes it)."""
+    old = os.umask(0o022)
+    try:
+        path = outputs.atomic_write_text(tmp_path / "a.json", "{}")
+        assert path.stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        assert outputs.atomic_write_text(tmp_path / "b.json", "{}").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+    stale = [tmp_path / ".gan.npz.0123456789abcdef.tmp", tmp_path / ".gan.npz.a1b2c3d4.npz"]  # now, and before
+    for p in stale:
+        p.write_bytes(b"")
+    assert not list(tmp_path.glob("[!.]*.npz"))
+    assert sorted(outputs.remove_temporaries(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
 
 
 RUN = textwrap.dedent("""

@@ -62,8 +62,8 @@ def test_failure_names_the_cell_and_stops(tmp_path):
     _notebook(nbs / "01_broken.ipynb", "1 / 0")
     _notebook(nbs / "02_never.ipynb", "x = 2")
     lines = []
-    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, log=lines.append)
-    assert not run.ok
+    run = run_all(profile="smoke", runs_dir=tmp_path / "runs", notebooks_dir=nbs, lanes=1, log=lines.append)
+    assert not run.ok  # (two lanes: tests/runtime/test_job_lanes.py)
     assert [(r.name, r.ok) for r in run.results] == [("00_ok", True), ("01_broken", False)]
     assert "ZeroDivisionError" in run.results[1].error and "cell" in run.results[1].error
     assert any("01_broken failed in cell" in line for line in lines)

@@ -15,7 +15,8 @@ from bagan_lib.training.run_folder import RunFolder
 from bagan_lib.training.config import TrainConfig
 from bagan_lib.training.pretrain_stage import pretrain_autoencoder
 from bagan_lib.training.run import train_model
-from bagan_lib.training.run_data import load_training_data, run_identity, steps_per_epoch
+from bagan_lib.training.run_data import (
+    TrainingData, check_same_data, data_fingerprint, load_training_data, run_identity, steps_per_epoch)
 from bagan_lib.training.callbacks import ProgressLog, StepCounter, TrainingDiverged
 
 SMOKE = dict(model="cdragan", dataset="synthetic_cells", profile="smoke", seed=3)  # 2 steps per epoch
@@ -188,3 +189,102 @@ def test_progress_lines_are_plain_and_at_most_one_per_interval():
     assert lines == ["v3 epoch 1/2 step 3/8: d_loss 2 real 0.25 g_loss 1.5 | 30 s",
                      "v3 epoch 1/2 step 6/8: d_loss 2 real 0.25 g_loss 1.5 | 60 s",
                      "v3 epoch 1/2: d_loss 2 real 0.25 g_loss 1.5 | 80.0 s, 10000 ms/step, about 1.3 min left"]
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _with(data, x=None, y=None):
+    """The same TrainingData with other images or labels (a fresh fingerprint)."""
+    return TrainingData(data.x if x is None else x, data.y if y is None else y, data.class_names, data.split,
+                        data.image_size)
+
+
+def test_the_fingerprint_names_what_changed():
+    """Issue 18, defect 2: count, labels (per-class counts or their assignment) and image content, each named."""
+    x, y = np.zeros((6, 2, 2, 1), np.float32), np.array([0, 0, 1, 1, 1, 0])
+    saved = data_fingerprint(x, y, 2)
+    check_same_data(saved, data_fingerprint(x.copy(), y.copy(), 2), "run")
+    check_same_data(None, saved, "run")  # a run from before fingerprints: nothing to compare
+    for other, message in ((data_fingerprint(x[:5], y[:5], 2), "number of training images changed: 6 -> 5"),
+                           (data_fingerprint(x, np.array([0, 1, 1, 1, 1, 0]), 2), r"per class \[3, 3\] -> \[2, 4\]"),
+                           (data_fingerprint(x, y[::-1].copy(), 2), "the same images per class, given to other"),
+                           (data_fingerprint(x + 1, y, 2), "image content changed")):
+        with pytest.raises(KitError, match=message):
+            check_same_data(saved, other, "run")
+
+
+def test_resume_on_other_data_is_refused_naming_what_changed_and_changes_nothing(finished, cells, tmp_path):
+    """Issue 18, defect 2: the same settings and count but other pixels (or labels) trained on silently."""
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    before = _files(out)
+    assert json.loads((out / "config.json").read_text())["data"] == cells.fingerprint() == _meta(out)["data"]
+    for other, message in ((_with(cells, x=-cells.x), "image content changed"),
+                           (_with(cells, y=np.roll(cells.y, 1)), "labels changed")):
+        with pytest.raises(KitError, match=rf"gan.npz was trained on other data: the {message}"):
+            train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, epochs=3), data=other, verbose=False)
+    assert _files(out) == before
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_and_ends_where_an_undamaged_run_ends(
+        finished, cells, tmp_path, capsys):
+    """Issue 18, defect 5: flipped bytes in gan.npz gave a traceback after config.json was rewritten; now the
+    previous checkpoint (gan.prev.npz) is used, said so, and the resumed run ends with the same weights."""
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    gan = out / "checkpoints" / "gan.npz"
+    assert _meta(out)["global_step"] == 4 and checkpoints.read_meta(out / "checkpoints" / "gan.prev.npz")[
+        "global_step"] == 2
+    data = bytearray(gan.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 64] = bytes(64)
+    gan.write_bytes(bytes(data))
+    again = train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True), data=cells)
+    printed = capsys.readouterr().out
+    assert "damaged" in printed and "resuming from the previous checkpoint" in printed and "step 2" in printed
+    assert _meta(out)["global_step"] == 4 and again.history[:1] == finished.history[:1]
+    for a, b in zip(again.trainer.critic.variables, finished.trainer.critic.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # the damaged file was replaced, not kept as the previous one: that is still the good step-2 state
+    assert checkpoints.read_meta(out / "checkpoints" / "gan.prev.npz")["global_step"] == 2
+
+
+def test_no_good_checkpoint_is_one_kit_error_and_the_folder_is_untouched(finished, cells, tmp_path):
+    """Issue 18, defect 5: damage in every checkpoint: one KitError, config.json not rewritten."""
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    (out / "checkpoints" / "gan.npz").write_bytes(b"")
+    (out / "checkpoints" / "gan.prev.npz").write_bytes(b"PK\x03\x04 cut short")
+    before = _files(out)
+    with pytest.raises(checkpoints.CheckpointDamagedError, match="No usable checkpoint"):
+        train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True), data=cells, verbose=False)
+    assert _files(out) == before
+
+
+def test_resume_may_change_the_penalty_weight(finished, cells, tmp_path, capsys):
+    """Issue 18, defect 6: ``--resume --gp-lambda 0`` failed with "12 trackers variables, the model 10"; the README
+    lists the penalty weight among the settings a resume may change."""
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    longer = train_model(TrainConfig(**SMOKE, out_dir=str(out), resume=True, epochs=3, gp_lambda=0.0), data=cells)
+    assert "gp_lambda 10.0 -> 0.0" in capsys.readouterr().out
+    assert [("gp" in row) for row in longer.history] == [True, True, False]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["settings"]["gp_lambda"] == 0.0 and _meta(out)["global_step"] == 6
+    assert "gp" in metrics["terms"] and (out / "loss_curves.png").is_file()
+
+
+def test_overwrite_keeps_the_old_run_when_a_late_check_fails(finished, cells, tmp_path):
+    """Issue 18, defect 10: ``overwrite`` deleted the old run, then a check made after pre-training failed (BAGAN's
+    class Gaussians with one image of a class). Every check now comes before the folder changes."""
+    out = tmp_path / "run"
+    shutil.copytree(finished.out_dir, out)
+    keep = np.flatnonzero(cells.y != 3)
+    keep = np.sort(np.concatenate([keep, np.flatnonzero(cells.y == 3)[:1]]))
+    one_of_class_3 = TrainingData(cells.x[keep], cells.y[keep], cells.class_names, cells.split, cells.image_size)
+    before = _files(out)
+    with pytest.raises(KitError, match=r"at least 2 training image\(s\) per class.*trophozoite \(1\)"):
+        train_model(TrainConfig(**{**SMOKE, "model": "bagan"}, out_dir=str(out), overwrite=True, epochs=1),
+                    data=one_of_class_3, verbose=False)
+    assert _files(out) == before
