@@ -28,9 +28,9 @@ import threading
 from pathlib import Path
 
 from bagan_lib.errors import Interrupted, KitError, os_error
-from bagan_lib.notebook_setup import check_seed, start
+from bagan_lib.notebook_setup import start
 from bagan_lib.runtime.outputs import check_output_file, check_output_folder
-from bagan_lib.training.config import saved_config
+from bagan_lib.training.config import check_seed, saved_config
 
 # Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
 # and input errors stay fast.

@@ -34,22 +34,11 @@ from pathlib import Path
 
 from bagan_lib.errors import KitError
 from bagan_lib.profiles import Profile, get_profile
-from bagan_lib.training.config import ENVIRONMENT, check_devices
+from bagan_lib.training.config import ENVIRONMENT, check_devices, check_seed
 
 # Lazy imports in this module: TensorFlow and Keras are imported only after their environment variables are set.
 
 MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
-MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
-
-
-def check_seed(seed, name: str = "seed") -> int:
-    """``seed`` as an int if NumPy, Keras and TensorFlow all accept it (a whole number 0 .. 2**32 - 1), else a KitError."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise KitError(f"{name}={seed!r} is not a seed: it must be a whole number from 0 to {MAX_SEED}.",
-                       f"pass e.g. {name}=42.")
-    return int(seed)
-
-
 def in_colab() -> bool:
     """True inside Google Colab (its kernel imports ``google.colab`` at start-up)."""
     return "google.colab" in sys.modules

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from bagan_lib.errors import KitError
 from bagan_lib.models.recipes import check_strategy, get_recipe
-from bagan_lib.notebook_setup import check_seed
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
@@ -29,6 +28,16 @@ RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate", "precision"
 DEFAULTS = {"learning_rate": None, "precision": "float32", "distribute": "none"}
 # a notebook session's choice (notebook_setup.start sets them): the defaults of precision and distribute
 ENVIRONMENT = {"precision": "BAGAN_PRECISION", "distribute": "BAGAN_DISTRIBUTE"}
+
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int if NumPy, Keras and TensorFlow all accept it (a whole number 0 .. 2**32 - 1), else a KitError."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise KitError(f"{name}={seed!r} is not a seed: it must be a whole number from 0 to {MAX_SEED}.",
+                       f"pass e.g. {name}=42.")
+    return int(seed)
 
 
 @dataclass(frozen=True)
