@@ -67,3 +67,16 @@ def test_as_dict_is_plain():
     import json
 
     json.dumps(PROFILES["paper"].as_dict())
+
+
+def test_capgans_cvae_pretrains_16_epochs_on_the_cells_at_teach_and_ae_epochs_sets_both():
+    cells = get_profile("teach", dataset="synthetic_cells")
+    assert cells.pretrain_epochs("cvae") == 16 and cells.pretrain_epochs("supervised") == 4
+    for dataset in ("fashion_mnist", "synthetic_cells_fine", None):  # elsewhere: the autoencoders' length
+        assert get_profile("teach", dataset=dataset).pretrain_epochs("cvae") == 4
+    assert get_profile("paper", dataset="synthetic_cells").pretrain_epochs("cvae") == 15
+    explicit = get_profile("teach", dataset="synthetic_cells", ae_epochs=7)  # --ae-epochs: every pre-training
+    assert explicit.pretrain_epochs("cvae") == explicit.pretrain_epochs("unsupervised") == 7
+    assert get_profile("teach", dataset="synthetic_cells", ae_epochs=7, cvae_epochs=9).pretrain_epochs("cvae") == 9
+    with pytest.raises(KitError, match="cvae_epochs=0"):
+        get_profile("teach", cvae_epochs=0)

@@ -39,7 +39,7 @@ def compare_strategies(data, profile, strategies, *, seed: int = 0, say=print) -
         check_strategy(strategy)
         keras.utils.set_random_seed(seed)
         out[strategy] = pretrain_cvae(build, data.x, data.y, n_classes=data.n_classes, strategy=strategy,
-                                      epochs=profile.ae_epochs, batch_size=profile.batch_size, seed=seed,
+                                      epochs=profile.pretrain_epochs("cvae"), batch_size=profile.batch_size, seed=seed,
                                       steps_cap=profile.steps_per_epoch, say=say)
         report = out[strategy][1]
         say(f"{strategy:>9}: {sum(p['steps'] * p['epochs'] for p in report.phases)} steps in {report.seconds:.0f} s, "

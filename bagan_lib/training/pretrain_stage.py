@@ -73,7 +73,8 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
     if kind == "cvae":
 
         ae, report = pretrain_cvae(build, data.x, data.y, n_classes=data.n_classes, strategy=fits["pretrain"],
-                                   epochs=profile.ae_epochs, batch_size=profile.batch_size, seed=config.seed + 1,
+                                   epochs=profile.pretrain_epochs(kind), batch_size=profile.batch_size,
+                                   seed=config.seed + 1,
                                    steps_cap=profile.steps_per_epoch, say=say)
         losses = report.losses
         say(f"CVAE ({fits['pretrain']} pre-training, {ae.reconstruction}): {report.seconds:.0f} s, objective "

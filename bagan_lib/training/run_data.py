@@ -130,4 +130,4 @@ def run_identity(config: TrainConfig, profile, data: TrainingData, steps: int) -
             "protocol_options": config.protocol_options, "seed": config.seed, "n_train": int(len(data.y)),
             "image_size": data.image_size, "channels": data.channels, "n_classes": data.n_classes,
             "latent_dim": profile.latent_dim, "width": profile.width, "batch_size": profile.batch_size,
-            "steps_per_epoch": steps, "ae_epochs": profile.ae_epochs}
+            "steps_per_epoch": steps, "ae_epochs": profile.pretrain_epochs(get_recipe(config.model).autoencoder)}
