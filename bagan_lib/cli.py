@@ -5,7 +5,8 @@ Commands
 ``run``           the main job: every notebook in order, into ``runs/<time>-<profile>/``; ``--resume RUN_DIR``.
 ``train``         train one model (any in ``bagan_lib.models.recipes.RECIPES``) with checkpoints; ``--resume``.
 ``bench``         time one training step per model and profile (ms, images/s, GFLOP, GFLOP/s);
-                  ``--versus-reference`` against the reference design's step.
+                  ``--versus-reference`` against the reference design's step; ``--precision``.
+``doctor``        devices, the TensorFlow build, oneDNN, and one smoke step per precision and strategy.
 ``evaluate``      per-class FID and KID of trained runs: the BAGAN-GP paper's Table 4 (CSV, Markdown, JSON, figure).
 ``data summary``  one row per class with its count in each split after a protocol.
 ``augmentation combine`` notebook 09's runs of several seeds in one table.
@@ -27,9 +28,9 @@ import threading
 from pathlib import Path
 
 from bagan_lib.errors import Interrupted, KitError, os_error
-from bagan_lib.notebook_setup import check_seed, start
+from bagan_lib.notebook_setup import start
 from bagan_lib.runtime.outputs import check_output_file, check_output_folder
-from bagan_lib.training.config import saved_config
+from bagan_lib.training.config import check_seed, saved_config
 
 # Lazy imports in this module: each command imports what it needs when it runs, after TensorFlow is set up: `--help`
 # and input errors stay fast.
@@ -97,20 +98,51 @@ def _cmd_train(args) -> int:
                          learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
                          critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
                          checkpoint_every=args.checkpoint_every, jit_compile=args.xla, data_dir=args.data_dir,
-                         pretrain=args.pretrain,
+                         pretrain=args.pretrain, precision=args.precision, distribute=args.distribute,
                          resume=args.resume, overwrite=args.overwrite)
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
     config.check()
-    RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
-    if config.resume:
-        RunFolder(Path(config.out_dir)).check_resumable()  # a typo in --out must not start a new run unnoticed
-    start(args.profile, seed=args.seed)
+    devices = _devices_of(config)  # before TensorFlow starts: a CPU split and a multi-worker strategy come first
+    if devices.chief:  # a non-chief worker writes nothing into --out
+        RunFolder(Path(config.out_dir)).check(resume=config.resume, overwrite=config.overwrite)
+        if config.resume:
+            RunFolder(Path(config.out_dir)).check_resumable()  # a typo in --out must not start a new run unnoticed
+    start(args.profile, seed=args.seed, precision=devices.precision, distribute=devices.distribute,
+          cpu_devices=args.cpu_devices)
     from bagan_lib.training.run import train_model  # imports TensorFlow: after start()
 
     result = train_model(config)
     print(f"done: {result.timings['epochs']} epochs in {result.timings['total_seconds']:.0f} s; metrics.json, "
-          f"checkpoints/ and figures in {result.out_dir}", flush=True)
+          f"checkpoints/ and figures in {config.out_dir}", flush=True)  # a non-chief worker's: the chief's
     return 0
+
+
+def _devices_of(config):
+    """The run's precision and distribution, resolved as ``train_model`` will (on resume: the checkpoint's), and
+    whether this process is the chief; read without TensorFlow."""
+    from types import SimpleNamespace
+
+    from bagan_lib.runtime.checkpoints import read_meta
+    from bagan_lib.training.config import cluster_role, resolve_settings
+    from bagan_lib.training.run_folder import RunFolder
+
+    gan = RunFolder(Path(config.out_dir)).gan
+    settings = resolve_settings(config, read_meta(gan) if config.resume and gan.is_file() else None)
+    role = cluster_role() if settings.distribute == "multiworker" else None
+    return SimpleNamespace(precision=settings.precision, distribute=settings.distribute,
+                           chief=role is None or role.chief)
+
+
+def _cmd_doctor(args) -> int:
+    from bagan_lib.training.config import cluster_role
+
+    distributions = args.distribute or ["none", "mirrored"]
+    multiworker = "multiworker" in distributions and cluster_role() is not None  # its strategy comes first
+    start(None, seed=0, cpu_devices=args.cpu_devices or (2 if "mirrored" in distributions else None),
+          distribute="multiworker" if multiworker else None, verbose=False)
+    from bagan_lib.runtime.doctor import run_doctor  # imports TensorFlow: after start()
+
+    return run_doctor(args.precision, distributions)
 
 
 def _cmd_data_summary(args) -> int:
@@ -183,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train_parser(commands, PROFILES, PROTOCOL_NAMES)
     _add_bench_parser(commands, PROFILES)
+    _add_doctor_parser(commands)
     _add_evaluate_parser(commands)
 
     data = commands.add_parser("data", help="inspect datasets and imbalance protocols")
@@ -249,15 +282,44 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     _add_protocol_options(train)
     train.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends)")
     train.add_argument("--xla", action="store_true", help="compile the critic step with XLA")
+    _add_device_options(train, precisions="one")
     train.add_argument("--pretrain", choices=STRATEGIES,
                        help="capgan: the CVAE's pre-training strategy (default: ros, the paper's)")
     train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
 
 
+def _add_device_options(parser, *, precisions: str) -> None:
+    """--precision (one, or several for doctor and bench), --distribute and --cpu-devices."""
+    from bagan_lib.training.config import DISTRIBUTIONS, PRECISIONS
+
+    if precisions == "one":
+        parser.add_argument("--precision", choices=PRECISIONS,
+                            help="Keras dtype policy of the networks (default: float32; on resume the run's)")
+        parser.add_argument("--distribute", choices=DISTRIBUTIONS,
+                            help="none (one device), mirrored (all GPUs, or the CPU split by --cpu-devices), "
+                                 "multiworker (the TF_CONFIG cluster); default: none, on resume the run's")
+    parser.add_argument("--cpu-devices", type=int, metavar="N",
+                        help="without a GPU, split the CPU into N logical devices (default 2 with mirrored)")
+
+
+def _add_doctor_parser(commands) -> None:
+    from bagan_lib.training.config import DISTRIBUTIONS, PRECISIONS
+
+    doctor = commands.add_parser("doctor", help="devices, TensorFlow build, oneDNN, one smoke step per precision "
+                                 "and strategy: a verdict per line")
+    doctor.add_argument("--precision", nargs="+", choices=PRECISIONS, default=list(PRECISIONS),
+                        help="precisions to step (default: all)")
+    doctor.add_argument("--distribute", nargs="+", choices=DISTRIBUTIONS,
+                        help="strategies to step (default: none mirrored; multiworker needs TF_CONFIG)")
+    _add_device_options(doctor, precisions="several")
+    doctor.set_defaults(func=_cmd_doctor)
+
+
 def _add_bench_parser(commands, profiles) -> None:
     from bagan_lib.perf.sizes import DEFAULT_MODELS, DEFAULT_PROFILES, XLA_MODES
     from bagan_lib.models.recipes import MODEL_NAMES
+    from bagan_lib.training.config import PRECISIONS
 
     bench = commands.add_parser("bench", help="time one training step: ms, images/s, GFLOP and GFLOP/s")
     bench.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_MODELS),
@@ -269,6 +331,8 @@ def _add_bench_parser(commands, profiles) -> None:
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")
     bench.add_argument("--xla", choices=list(XLA_MODES), default="both",
                        help="XLA on the critic step: off, on or both (default: both)")
+    bench.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["float32"],
+                       help="Keras dtype policies to time, one after the other (default: float32)")
     bench.add_argument("--image-size", type=int, help="image side instead of the profile's (32, 64 or 128)")
     bench.add_argument("--batch-size", type=int, help="batch size instead of the profile's")
     bench.add_argument("--width", type=_finite, help="network width multiplier instead of the profile's")
@@ -378,8 +442,8 @@ def _cmd_bench(args) -> int:
     return run_command(models=args.models, profiles=args.profiles, xla=args.xla, repeats=args.repeats,
                        image_size=args.image_size, batch_size=args.batch_size, width=args.width,
                        channels=args.channels, versus_reference=args.versus_reference, ops=args.ops,
-                       pairs=args.pairs, reference_onednn=args.reference_onednn, json_path=args.json,
-                       out=args.out)
+                       pairs=args.pairs, reference_onednn=args.reference_onednn, precisions=args.precision,
+                       json_path=args.json, out=args.out)
 
 
 def _terminated(signum, frame):

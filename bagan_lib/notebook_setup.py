@@ -11,9 +11,16 @@ settings only once, at import:
   the reference BAGAN-GP step 1.7-2.4x faster (REFERENCE.md). A value the user
   already set is respected.
 
-Then it seeds Python, NumPy and TensorFlow, makes CPU ops deterministic, keeps
-TensorFlow's Python warnings (tf.function retracing advice) out of the notebook,
-reports the device and versions, and creates the output folder.
+Then it sets up the devices (before TensorFlow computes anything, which is
+when it still can): ``cpu_devices`` splits a CPU without GPUs into logical
+devices, ``distribute="mirrored"`` trains on all of them (two on such a CPU, by
+default) and ``"multiworker"`` makes the multi-worker strategy from
+``TF_CONFIG``; ``precision`` sets the Keras dtype policy. Both are also the
+session's defaults for :func:`bagan_lib.training.run.train_model`
+(``$BAGAN_PRECISION``, ``$BAGAN_DISTRIBUTE``). Then it seeds Python, NumPy and
+TensorFlow, makes CPU ops deterministic, keeps TensorFlow's Python warnings
+(tf.function retracing advice) out of the notebook, reports the device and
+versions, and creates the output folder.
 """
 
 from __future__ import annotations
@@ -27,21 +34,11 @@ from pathlib import Path
 
 from bagan_lib.errors import KitError
 from bagan_lib.profiles import Profile, get_profile
+from bagan_lib.training.config import ENVIRONMENT, check_devices, check_seed
 
 # Lazy imports in this module: TensorFlow and Keras are imported only after their environment variables are set.
 
 MIN_VERSIONS = {"tensorflow": "2.16", "keras": "3.15"}
-MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
-
-
-def check_seed(seed, name: str = "seed") -> int:
-    """``seed`` as an int if NumPy, Keras and TensorFlow all accept it (a whole number 0 .. 2**32 - 1), else a KitError."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise KitError(f"{name}={seed!r} is not a seed: it must be a whole number from 0 to {MAX_SEED}.",
-                       f"pass e.g. {name}=42.")
-    return int(seed)
-
-
 def in_colab() -> bool:
     """True inside Google Colab (its kernel imports ``google.colab`` at start-up)."""
     return "google.colab" in sys.modules
@@ -103,11 +100,17 @@ class Session:
     versions: dict
     out_dir: Path | None
     colab: bool
+    precision: str = "float32"
+    distribute: str = "none"
+    replicas: int = 1
 
     def report(self) -> str:
         lines = [f"profile   {self.profile.name} (image {self.profile.image_size}px, width "
                  f"x{self.profile.width}, batch {self.profile.batch_size}, latent {self.profile.latent_dim})",
-                 f"device    {self.device}",
+                 f"device    {self.device}"]
+        if (self.precision, self.distribute) != ("float32", "none"):
+            lines.append(f"training  {self.precision}, distribute {self.distribute} ({self.replicas} replicas)")
+        lines += [
                  "versions  " + ", ".join(f"{k} {v}" for k, v in self.versions.items()),
                  f"seed      {self.seed}"]
         if self.out_dir is not None:
@@ -118,17 +121,31 @@ class Session:
 
 
 def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathLike | None = None,
+          precision: str | None = None, distribute: str | None = None, cpu_devices: int | None = None,
           mixed_precision: bool = False, deterministic: bool = True, onednn: bool = True,
           verbose: bool = True, **overrides) -> Session:
     """Seed everything, configure TensorFlow and report the device; returns a :class:`Session`.
 
     ``profile`` None means ``$BAGAN_PROFILE`` or ``teach``; ``overrides`` (e.g.
     ``image_size=64``, ``latent_dim=None``) replace the profile's values where not None.
-    Mixed precision is used only on a GPU and only when asked for.
+    ``precision`` (``float32``, ``mixed_float16``, ``mixed_bfloat16``) and
+    ``distribute`` (``none``, ``mirrored``, ``multiworker``) become the session's
+    (see the module docstring; None: ``$BAGAN_PRECISION`` / ``$BAGAN_DISTRIBUTE``,
+    else float32 on one device); ``cpu_devices``
+    splits a CPU without GPUs (default 2 with ``distribute="mirrored"``).
+    ``mixed_precision=True``, the older switch, means ``mixed_float16`` on a GPU
+    and nothing on a CPU.
     """
     notes = configure_tensorflow_environment(onednn=onednn)
     chosen = get_profile(profile, **overrides)  # validates before the slow import
     check_seed(seed)
+    check_devices(precision, distribute)
+    for name, value in (("precision", precision), ("distribute", distribute)):
+        if value is not None:
+            os.environ[ENVIRONMENT[name]] = value  # the session's default for train_model
+    precision = precision or os.environ.get(ENVIRONMENT["precision"]) or None
+    distribute = distribute or os.environ.get(ENVIRONMENT["distribute"]) or "none"
+    check_devices(precision, distribute)
 
     if "tensorflow" not in sys.modules:
         with silenced_native_stderr():
@@ -137,6 +154,21 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     import numpy as np
     import tensorflow as tf
 
+    from bagan_lib.runtime.devices import get_strategy, split_cpu
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if mixed_precision and precision is None:
+        if gpus:
+            precision = "mixed_float16"
+        else:
+            notes.append("mixed_precision=True ignored: it speeds up GPUs only and slows a CPU down.")
+    if cpu_devices is None and distribute == "mirrored":
+        cpu_devices = 2
+    if cpu_devices is not None and not gpus:
+        split_cpu(cpu_devices)  # before TensorFlow computes anything
+    replicas = get_strategy(distribute).num_replicas_in_sync  # multiworker: made first, as it must be
+    keras.mixed_precision.set_global_policy(precision or "float32")
+
     versions = {"python": platform.python_version(), "tensorflow": tf.__version__,
                 "keras": keras.__version__, "numpy": np.__version__}
     _check_versions(versions)
@@ -144,27 +176,23 @@ def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathL
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
     # notebooks 07-09 build many small models in a loop; TensorFlow's "retracing" advice about that is noise here
     tf.get_logger().setLevel("ERROR")
-    gpus = tf.config.list_physical_devices("GPU")
     if deterministic and not gpus:
         # Same seed, same numbers on CPU; on GPU some kernels stay non-deterministic (see README).
         tf.config.experimental.enable_op_determinism()
     if gpus:
         device = f"GPU x{len(gpus)} ({', '.join(g.name for g in gpus)})"
-        if mixed_precision:
-            keras.mixed_precision.set_global_policy("mixed_float16")
-            device += ", mixed precision"
+        if precision and precision != "float32":
+            device += f", {precision}"
     else:
         onednn_state = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "off"
         device = f"CPU, {os.cpu_count()} cores, oneDNN {onednn_state}"
-        if mixed_precision:
-            notes.append("mixed_precision=True ignored: it speeds up GPUs only and slows a CPU down.")
 
     path = None
     if out_dir is not None:
         path = Path(out_dir)
         path.mkdir(parents=True, exist_ok=True)
     session = Session(profile=chosen, seed=seed, device=device, versions=versions, out_dir=path,
-                      colab=in_colab())
+                      colab=in_colab(), precision=precision or "float32", distribute=distribute, replicas=replicas)
     if verbose:
         print(session.report())
         for note in notes:

@@ -82,6 +82,29 @@ def test_bad_profile_fails_before_importing_tensorflow():
     assert "KitError Unknown profile 'huge'" in proc.stdout and proc.stdout.strip().endswith("False")
 
 
+def test_precision_and_two_cpu_devices_for_mirrored_become_the_sessions():
+    """``precision`` sets the Keras policy and the session's default for train_model; ``distribute="mirrored"``
+    splits a CPU without GPUs in two before TensorFlow starts; a bad value fails before TensorFlow is imported."""
+    code = START_AND_DRAW.replace('"policy":', '"devices": len(tf.config.list_logical_devices("CPU")), '
+                                  '"session": [os.environ.get("BAGAN_PRECISION"), os.environ.get("BAGAN_DISTRIBUTE")],'
+                                  ' "policy":')
+    proc = run_python(code.format(args="'smoke', precision='mixed_bfloat16', distribute='mirrored'"))
+    r = result_of(proc)
+    assert r["policy"] == "mixed_bfloat16" and r["devices"] == 2
+    assert r["session"] == ["mixed_bfloat16", "mirrored"]
+    assert "training  mixed_bfloat16, distribute mirrored (2 replicas)" in proc.stdout
+    bad = run_python("""
+        import sys
+        from bagan_lib import notebook_setup
+        from bagan_lib.errors import KitError
+        try:
+            notebook_setup.start("smoke", precision="float16")
+        except KitError as error:
+            print("refused:", error.problem, "tensorflow" in sys.modules)
+    """)
+    assert "refused: precision='float16' is not a precision policy. False" in bad.stdout, bad.stdout + bad.stderr
+
+
 def test_a_seed_numpy_cannot_take_fails_before_importing_tensorflow():
     """Issue 18, defect 8: ``--seed -1`` (and ``start(seed=-1)``) ended in NumPy's ValueError traceback."""
     proc = run_python("""

@@ -1,4 +1,5 @@
-"""tf.data input: the training images in a fixed order per (seed, step), batched and prefetched.
+"""tf.data input: the training images in a fixed order per (seed, step), batched and prefetched (distributed over
+the replicas of a ``tf.distribute`` strategy).
 
 The images are resized and scaled to [-1, 1] once, up front
 (:func:`bagan_lib.data.prepare_images`), and kept in memory: the datasets of
@@ -69,8 +70,29 @@ def step_batches(images, labels, *, batch_size: int, steps_per_epoch: int, seed:
                        f"images, but there are {n}.", "lower steps_per_epoch or batch_size.")
     settings = dict(batch_size=batch_size, steps_per_epoch=steps_per_epoch, seed=seed, start_step=start_step,
                     end_step=end_step)
-    indices = tf.data.Dataset.from_generator(lambda: step_indices(n, **settings),
-                                             output_signature=tf.TensorSpec((batch_size,), tf.int64))
     images = tf.constant(np.asarray(images, dtype=np.float32))
     labels = tf.constant(np.asarray(labels, dtype=np.int32))
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync == 1:
+        return _gathered_batches(images, labels, _global_batches(n, settings), batch_size)
+
+    def pipeline_batches(context):
+        """This input pipeline's (one per worker) contiguous share of every global batch, cut per replica."""
+        per_replica = context.get_per_replica_batch_size(batch_size)
+        share = batch_size // context.num_input_pipelines
+        start = context.input_pipeline_id * share
+        indices = _global_batches(n, settings).map(lambda idx: idx[start:start + share]).unbatch()
+        return _gathered_batches(images, labels, indices.batch(per_replica, drop_remainder=True), per_replica)
+
+    return strategy.distribute_datasets_from_function(pipeline_batches)
+
+
+def _global_batches(n: int, settings: dict):
+    """The image indices of every global batch, from :func:`step_indices` (lazily, one epoch's order at a time)."""
+    return tf.data.Dataset.from_generator(lambda: step_indices(n, **settings),
+                                          output_signature=tf.TensorSpec((settings["batch_size"],), tf.int64))
+
+
+def _gathered_batches(images, labels, indices, batch_size: int):
+    """The rows of ``images, labels`` of each batch of ``indices`` (batches of ``batch_size``), prefetched."""
     return indices.map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx))).prefetch(tf.data.AUTOTUNE)

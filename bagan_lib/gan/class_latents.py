@@ -75,9 +75,16 @@ def fit_class_gaussians(latents, labels, n_classes: int) -> ClassGaussians:
 
 
 def encode_class_gaussians(encoder, images, labels, n_classes: int, batch_size: int = 256) -> ClassGaussians:
-    """Encode the training images and fit the per-class Gaussians (BAGAN's step 2)."""
-    latents = encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0)
-    return fit_class_gaussians(latents, labels, n_classes)
+    """Encode the training images and fit the per-class Gaussians (BAGAN's step 2).
+
+    The encoder is called batch by batch rather than through ``predict``, which
+    under a ``tf.distribute`` strategy would shard the images over the replicas
+    (and workers): the same latents, without the machinery.
+    """
+    images = np.asarray(images)
+    latents = [np.asarray(encoder(images[i:i + batch_size], training=False), dtype=np.float64)
+               for i in range(0, len(images), batch_size)]
+    return fit_class_gaussians(np.concatenate(latents), labels, n_classes)
 
 
 class ClassConditionalLatents:

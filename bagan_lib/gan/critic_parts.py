@@ -19,7 +19,12 @@ Two facts make the critic step cheaper without changing its mathematics:
   ``phi(x) . v_y`` instead of a (features x 512) matrix product.
 
 Both are exact rewrites (the critic has no batch normalisation); only the
-order of floating-point sums changes. ``tests/gan/test_critic_parts.py`` checks
+order of floating-point sums changes.
+
+Under a mixed-precision policy the conv stack and the label branch compute in
+the policy's dtype (their layers do); the head, a few dot products per image
+and a table of ``n_classes`` rows, computes in float32, as the plain critic's
+float32 logit layer does (:mod:`bagan_lib.models.networks`). ``tests/gan/test_critic_parts.py`` checks
 scores and gradients against the plain model, and tests/perf/test_reference_step.py
 checks a whole training step against the reference design's three calls.
 """
@@ -31,6 +36,7 @@ from keras import ops
 
 from bagan_lib.errors import KitError
 
+HEAD_DTYPE = "float32"  # the head's arithmetic in every policy, as the plain critic's logit layer
 HEAD_LAYERS = ("disc_label_embedding", "disc_label_dense", "disc_label_lrelu", "disc_joint", "disc_dense",
                "disc_logit")
 
@@ -77,16 +83,18 @@ class ConditionalCriticParts:
         return self.label_act(self.label_dense(self.embedding.embeddings, training=training), training=training)
 
     def score_vectors(self, training=None):
-        """(v, offset): one score vector per class, ``v_y = c(y) * (W1 w2)``, and ``w2 . b1 + b2``."""
-        u = ops.matmul(self.dense.kernel, self.logit.kernel)                      # (features, 1)
-        offset = ops.matmul(self.dense.bias[None, :], self.logit.kernel) + self.logit.bias  # (1, 1)
-        return self.label_codes(training) * ops.transpose(u), offset
+        """(v, offset): one score vector per class, ``v_y = c(y) * (W1 w2)``, and ``w2 . b1 + b2``; float32."""
+        kernel, bias = (ops.cast(v, HEAD_DTYPE) for v in (self.dense.kernel, self.dense.bias))  # float32 variables
+        w2, b2 = ops.cast(self.logit.kernel, HEAD_DTYPE), ops.cast(self.logit.bias, HEAD_DTYPE)
+        u = ops.matmul(kernel, w2)                                   # (features, 1)
+        offset = ops.matmul(bias[None, :], w2) + b2                  # (1, 1)
+        return ops.cast(self.label_codes(training), HEAD_DTYPE) * ops.transpose(u), offset
 
     def head(self, features, labels, training=None):
-        """The logit from features phi(x) and labels y: ``phi(x) . v_y + offset``, shape (B, 1)."""
+        """The logit from features phi(x) and labels y: ``phi(x) . v_y + offset``, shape (B, 1), float32."""
         vectors, offset = self.score_vectors(training)
         rows = ops.take(vectors, ops.cast(ops.reshape(labels, (-1,)), "int32"), axis=0)
-        return ops.sum(features * rows, axis=-1, keepdims=True) + offset
+        return ops.sum(ops.cast(features, HEAD_DTYPE) * rows, axis=-1, keepdims=True) + offset
 
     def __call__(self, inputs, training=None):
         images, labels = inputs

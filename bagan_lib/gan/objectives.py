@@ -22,6 +22,9 @@ the auxiliary-classifier GAN's source logit plus n class logits; their terms
 need the labels, so every objective receives ``y_real`` and ``y_fake`` as
 keywords (the others ignore them).
 
+Every term is float32 whatever the networks compute in (mixed precision):
+the losses promote half-precision logits (:mod:`bagan_lib.gan.losses`).
+
 Equation numbers are the BAGAN-GP paper's. The gradient penalty (Eq. 7) is not
 part of an objective: the trainer adds ``lambda * GP`` for any of them, which
 gives WGAN-GP (Eq. 8), DRAGAN (Eq. 10), cDRAGAN (Eq. 12) and BAGAN-GP (Eq. 14).
@@ -57,8 +60,8 @@ def _bce_terms(real, fake, wrong=None, **labels):
 
 
 def _wasserstein_terms(real, fake, wrong=None, **labels):
-    # critic minimises mean D(fake) - mean D(real), the negative of Eq. 6
-    return {"real": -ops.mean(real), "fake": ops.mean(fake)}
+    # critic minimises mean D(fake) - mean D(real), the negative of Eq. 6; the means in float32 (mixed precision)
+    return {"real": -ops.mean(ops.cast(real, "float32")), "fake": ops.mean(ops.cast(fake, "float32"))}
 
 
 def _conditional_terms(real, fake, wrong=None, **labels):

@@ -56,9 +56,19 @@ points are drawn on the gathered global batch (so DRAGAN's ``std`` is the global
 one); the trackers report the global mean. The decoder then uses synchronized
 batch normalisation (:func:`bagan_lib.models.networks.build_decoder`). The global
 batch must split evenly over the replicas (a multiple of their number; the
-kit's input pipeline drops incomplete batches). One difference stays: BAGAN's
-``ceil(B / n)`` fakes are counted per replica.
+kit's input pipeline drops incomplete batches). Two differences stay: BAGAN's
+``ceil(B / n)`` fakes are counted per replica, and the dropout layers of CGAN's
+critic draw their masks per replica (Keras' own draws, not the trainer's).
 tests/gan/test_distributed.py checks a two-device run against a one-device run.
+
+Mixed precision: the networks compute in the dtype of the Keras policy they
+were built under (:mod:`bagan_lib.models.networks`) and return float32; the
+loss terms and the penalty's norm are float32. With float16 networks
+:meth:`compile` wraps both optimizers in Keras 3's ``LossScaleOptimizer``, and
+every update scales its loss (:mod:`bagan_lib.gan.optimizer_step`): a step whose
+gradients overflow is skipped for that network and halves its loss scale.
+tests/gan/test_mixed_precision.py checks one step of every model under each
+policy against float32.
 
 XLA (``jit_compile=True``, one device only) pays off on this kit's CPUs only
 without oneDNN: with TensorFlow's oneDNN kernels on (the kit's default) the
@@ -75,7 +85,9 @@ from keras import ops
 
 from bagan_lib.errors import KitError
 from bagan_lib.gan.objectives import get_objective
-from bagan_lib.gan.optimizer_step import apply_gradients
+from bagan_lib.gan.optimizer_step import (
+    CustomStepModel, apply_gradients, gather_replicas, loss_scaled, replica_draw, replica_position, scaled_loss,
+    several_replicas)
 from bagan_lib.gan.penalties import ALPHAS, INTERPOLATIONS, gradient_penalty_at, interpolates
 
 
@@ -104,19 +116,6 @@ def real_share_for_epoch(real_share, epoch: int):
     return real_share
 
 
-def replica_position() -> tuple[int, object]:
-    """(number of replicas in sync, this replica's index): (1, 0) outside a multi-device strategy."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return 1, 0
-    return context.num_replicas_in_sync, context.replica_id_in_sync_group
-
-
-def several_replicas() -> bool:
-    """A strategy with more than one replica is active (e.g. inside a 2-device ``strategy.scope()``)."""
-    return tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
-
-
 def split_rows(batch, like):
     """``batch`` cut into consecutive row blocks as long as the tensors in ``like``."""
     ends = [0]
@@ -125,7 +124,7 @@ def split_rows(batch, like):
     return [batch[start:end] for start, end in zip(ends[:-1], ends[1:])]
 
 
-class AdversarialTrainer(keras.Model):
+class AdversarialTrainer(CustomStepModel):
     """Trains ``generator`` against ``critic``; see the module docstring for what varies."""
 
     def __init__(self, generator: keras.Model, critic: keras.Model, *, latent_dim: int,
@@ -238,10 +237,15 @@ class AdversarialTrainer(keras.Model):
         return list(self.trackers.values())  # reset by fit at every epoch
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Adam with ``optimizer_defaults`` for both by default: (2e-4, 0.5, 0.9) as in BAGAN-GP."""
+        """Adam with ``optimizer_defaults`` for both by default: (2e-4, 0.5, 0.9) as in BAGAN-GP.
+
+        A network that computes in float16 gets its optimizer wrapped in dynamic loss scaling.
+        """
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(**self.optimizer_defaults)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(**self.optimizer_defaults)
+        self.d_optimizer = loss_scaled(d_optimizer or keras.optimizers.Adam(**self.optimizer_defaults),
+                                       self.critic.compute_dtype)
+        self.g_optimizer = loss_scaled(g_optimizer or keras.optimizers.Adam(**self.optimizer_defaults),
+                                       self.generator.compute_dtype)
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
@@ -254,10 +258,7 @@ class AdversarialTrainer(keras.Model):
         ``[i * n, (i + 1) * n)``: together they hold exactly what one device would
         have drawn for the global batch, and the seed states stay equal.
         """
-        replicas, index = replica_position()
-        if replicas == 1:
-            return draw((n,) + shape)
-        return draw((n * replicas,) + shape)[index * n:(index + 1) * n]
+        return replica_draw(draw, n, *shape)
 
     def uniform_labels(self, n):
         """``n`` labels uniform over the classes (balanced ``y_f``, ``y_wrong``)."""
@@ -283,9 +284,8 @@ class AdversarialTrainer(keras.Model):
         replicas, index = replica_position()
         if replicas == 1:
             return interpolates(x_real, x_fake, **settings)
-        context = tf.distribute.get_replica_context()
         n = ops.shape(x_real)[0]
-        x_hat = interpolates(context.all_gather(x_real, axis=0), context.all_gather(x_fake, axis=0), **settings)
+        x_hat = interpolates(gather_replicas(x_real), gather_replicas(x_fake), **settings)
         return x_hat[index * n:(index + 1) * n]
 
     # -- networks --------------------------------------------------------------------------
@@ -371,7 +371,7 @@ class AdversarialTrainer(keras.Model):
         """Loss, penalty, gradients and the optimizer update of one critic step (no random draw)."""
         with tf.GradientTape() as tape:
             loss, terms = self.critic_loss(x_real, y_real, x_fake, y_fake, y_wrong, x_hat)
-            scaled = loss / replica_position()[0]  # the replicas' gradients are summed
+            scaled = scaled_loss(self.d_optimizer, loss)  # / replicas (their gradients are summed), x loss scale
         grads = tape.gradient(scaled, self.critic.trainable_variables)
         apply_gradients(self.d_optimizer, grads, self.critic.trainable_variables)
         terms["d_loss"] = loss
@@ -384,7 +384,7 @@ class AdversarialTrainer(keras.Model):
         with tf.GradientTape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
             loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)
-            scaled = loss / replica_position()[0]
+            scaled = scaled_loss(self.g_optimizer, loss)
         grads = tape.gradient(scaled, self.generator.trainable_variables)
         apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
         return loss
@@ -396,7 +396,7 @@ class AdversarialTrainer(keras.Model):
         terms["g_loss"] = self.generator_step(ops.shape(x_real)[0], y_real)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])  # per-replica means; the trackers sum over replicas
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.step_logs(self.trackers.values())
 
     def call(self, inputs, training=False):
         """``trainer([z, labels])`` or ``trainer(z)``: the generator's images."""

@@ -70,8 +70,10 @@ def build_classifier(image_size: int, channels: int, n_classes: int, *, width: f
         h = layers.Conv2D(max(4, round(filters * width)), 3, strides=2, padding="same", name=f"cls_conv{i}")(h)
         h = layers.LeakyReLU(0.2, name=f"cls_lrelu{i}")(h)
     h = layers.Flatten(name="cls_flatten")(h)
-    features = layers.Dense(max(4, round(BASE_FEATURES * width)), activation="relu", name="features")(h)
-    logits = layers.Dense(n_classes, name="logits")(features)
+    # the features (FID's) and logits in float32 under a mixed policy too; the conv stack computes in its dtype
+    features = layers.Dense(max(4, round(BASE_FEATURES * width)), activation="relu", dtype="float32",
+                            name="features")(h)
+    logits = layers.Dense(n_classes, dtype="float32", name="logits")(features)
     return keras.Model(image, logits, name="real_data_classifier")
 
 

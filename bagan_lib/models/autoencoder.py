@@ -9,6 +9,11 @@
 The reconstruction loss is a parameter: ``"l2"`` (mean squared error, as
 BAGAN's text says) or ``"l1"`` (mean absolute error, what the BAGAN-GP reference
 code actually uses).
+
+Under a mixed-precision policy the networks compute in half precision and
+return float32 (:mod:`bagan_lib.models.networks`), so the loss is float32; with
+float16 the optimizer scales the loss (:mod:`bagan_lib.gan.optimizer_step`).
+Under a multi-device strategy each replica's loss is divided by the replicas.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ import tensorflow as tf
 from keras import ops
 
 from bagan_lib.errors import KitError
-from bagan_lib.gan.optimizer_step import apply_gradients
+from bagan_lib.gan.optimizer_step import CustomStepModel, apply_gradients, loss_scaled, scaled_loss
 
 RECONSTRUCTION_LOSSES = ("l1", "l2")
 
 
-class Autoencoder(keras.Model):
+class Autoencoder(CustomStepModel):
     """Encoder, optional label embedding, decoder; trains on ``(images, labels)`` or ``images`` batches."""
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, embedding: keras.Model | None = None,
@@ -45,8 +50,10 @@ class Autoencoder(keras.Model):
         return [self.loss_tracker]
 
     def compile(self, optimizer=None, **kwargs):
-        """Adam(2e-4, beta_1=0.5, beta_2=0.9) by default, as in BAGAN-GP."""
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9), **kwargs)
+        """Adam(2e-4, beta_1=0.5, beta_2=0.9) by default, as in BAGAN-GP; loss-scaled for a float16 decoder."""
+        optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
+        super().compile(optimizer=loss_scaled(optimizer, self.decoder.compute_dtype), **kwargs)
+        self.optimizer.build(self.trainable_variables)  # here, in the strategy's scope (see CustomStepModel)
 
     def latent(self, images, labels=None, training=False):
         """The (labelled, if supervised) latent vectors the decoder receives."""
@@ -74,12 +81,13 @@ class Autoencoder(keras.Model):
         images, labels = self._unpack(data)
         with tf.GradientTape() as tape:
             loss = self.reconstruction_loss(images, self([images, labels], training=True))
-        grads = tape.gradient(loss, self.trainable_variables)
+            scaled = scaled_loss(self.optimizer, loss)
+        grads = tape.gradient(scaled, self.trainable_variables)
         apply_gradients(self.optimizer, grads, self.trainable_variables)
         self.loss_tracker.update_state(loss)
-        return {"reconstruction": self.loss_tracker.result()}
+        return self.step_logs([self.loss_tracker])
 
     def test_step(self, data):
         images, labels = self._unpack(data)
         self.loss_tracker.update_state(self.reconstruction_loss(images, self([images, labels], training=False)))
-        return {"reconstruction": self.loss_tracker.result()}
+        return self.step_logs([self.loss_tracker])

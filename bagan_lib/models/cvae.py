@@ -13,6 +13,10 @@ and variance 1/12 (z would be far less spread than the KL term assumes), and
 the prior the generator later samples, ``N(0, I)``, would not be the one trained for.
 The kit draws the normal noise through ``keras.random`` with a ``SeedGenerator``.
 
+**Precision.** The encoder's ``mu`` and ``log sigma^2`` and the decoder's images
+are float32 in every Keras policy (:mod:`bagan_lib.models.networks`), so the
+noise, Eq. 5 and the objective are computed in float32.
+
 **The objective (Eq. 7)** is KL + cross-entropy + MSE. The paper gives no
 reductions; the kit's, per image and then averaged over the batch:
 
@@ -46,7 +50,7 @@ import tensorflow as tf
 from keras import ops
 
 from bagan_lib.errors import KitError
-from bagan_lib.gan.optimizer_step import apply_gradients
+from bagan_lib.gan.optimizer_step import CustomStepModel, apply_gradients, loss_scaled, replica_draw, scaled_loss
 
 REDUCTIONS = ("elbo", "reference")
 TERMS = ("kl", "ce", "mse")
@@ -63,8 +67,11 @@ def kl_to_standard_normal(mu, logvar, reduction: str = "elbo"):
 
 
 def reparameterize(mu, logvar, seed):
-    """z = mu + exp(0.5 logvar) * eps with eps ~ N(0, I) from ``seed`` (Eq. 5, with the normal draw)."""
-    eps = keras.random.normal(ops.shape(mu), seed=seed)
+    """z = mu + exp(0.5 logvar) * eps with eps ~ N(0, I) from ``seed`` (Eq. 5, with the normal draw).
+
+    Under several replicas each takes its rows of the global batch's draw, as one device would draw them.
+    """
+    eps = replica_draw(lambda shape: keras.random.normal(shape, seed=seed), ops.shape(mu)[0], mu.shape[-1])
     return mu + ops.exp(0.5 * logvar) * eps
 
 
@@ -93,7 +100,7 @@ def capgan_objective(images, reconstructed, mu, logvar, *, reduction: str = "elb
     return terms
 
 
-class ConditionalVAE(keras.Model):
+class ConditionalVAE(CustomStepModel):
     """Encoder (mu, logvar), label embedding, decoder; trains on ``(images, labels)`` batches (Eq. 3-10).
 
     ``cvae([images, labels])`` decodes the posterior *mean* (no noise): the
@@ -127,8 +134,10 @@ class ConditionalVAE(keras.Model):
         return list(self.trackers.values())
 
     def compile(self, optimizer=None, **kwargs):
-        """Adam(2e-4, beta_1=0.5, beta_2=0.9) by default, as BAGAN-GP's autoencoder."""
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9), **kwargs)
+        """Adam(2e-4, beta_1=0.5, beta_2=0.9) by default, as BAGAN-GP's autoencoder; loss-scaled for float16."""
+        optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
+        super().compile(optimizer=loss_scaled(optimizer, self.decoder.compute_dtype), **kwargs)
+        self.optimizer.build(self.trainable_variables)  # here, in the strategy's scope (see CustomStepModel)
 
     def encode(self, images, training=False):
         """(mu, logvar) of q(z | x) (Eq. 4)."""
@@ -163,13 +172,14 @@ class ConditionalVAE(keras.Model):
         self.trackers["loss"].update_state(terms["total"])
         for name in TERMS:
             self.trackers[name].update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.step_logs(self.trackers.values())
 
     def train_step(self, data):
         images, labels = self._unpack(data)
         with tf.GradientTape() as tape:
             terms = self.loss_terms(images, labels, training=True)
-        grads = tape.gradient(terms["total"], self.trainable_variables)
+            scaled = scaled_loss(self.optimizer, terms["total"])  # / replicas, x loss scale (float16)
+        grads = tape.gradient(scaled, self.trainable_variables)
         apply_gradients(self.optimizer, grads, self.trainable_variables)
         return self._record(terms)
 

@@ -32,6 +32,15 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
 The number of stride-2 blocks follows the image size (4x4 at the bottom): 32 -> 3,
 64 -> 4, 128 -> 5. Conv weights are initialised N(0, 0.02); batch normalisation
 is used only in the decoder/generator.
+
+**Mixed precision.** Every layer takes the global Keras policy in force when
+the network is built (``float32``, ``mixed_float16`` or ``mixed_bfloat16``): it
+keeps float32 variables and computes in the policy's dtype. Each network's
+*outputs* are float32 (Keras' advice for a model's last layer): the critics'
+logit layers compute in float32, and the encoders' latents and the decoders'
+images are cast by a weightless float32 layer. So the losses, the penalty's
+interpolates and everything outside the networks see float32 in every policy,
+and the variables (and checkpoints) are the same in every policy.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ import keras
 from keras import layers
 
 from bagan_lib.errors import KitError
-from bagan_lib.gan.trainer import several_replicas
+from bagan_lib.gan.optimizer_step import several_replicas
 
 REFERENCE_FILTERS = (64, 128, 128, 256)  # the encoder at 64x64
 BOTTOM = 4                                # spatial size after the last stride-2 block
@@ -64,8 +73,16 @@ def encoder_filters(image_size: int, width: float = 1.0) -> tuple[int, ...]:
     return tuple(max(1, int(round(f * width))) for f in base)
 
 
+OUTPUT_DTYPE = "float32"  # every network's outputs, whatever the policy (see the module docstring)
+
+
 def _leaky(x):
     return layers.LeakyReLU(0.2)(x)
+
+
+def float32_output(x, name: str):
+    """``x`` cast to float32 by a weightless layer: a network's output under a mixed policy (identity in float32)."""
+    return layers.Activation("linear", dtype=OUTPUT_DTYPE, name=name)(x)
 
 
 def conv_stack(image, filters, prefix: str):
@@ -81,7 +98,8 @@ def build_encoder(image_size: int, channels: int, latent_dim: int, width: float 
     """Image -> latent vector (BAGAN's and BAGAN-GP's encoder)."""
     image = keras.Input((image_size, image_size, channels), name="image")
     h = conv_stack(image, encoder_filters(image_size, width), "enc")
-    latent = layers.LeakyReLU(0.2, name="enc_latent_lrelu")(layers.Dense(latent_dim, name="enc_latent")(h))
+    latent = layers.LeakyReLU(0.2, dtype=OUTPUT_DTYPE, name="enc_latent_lrelu")(
+        layers.Dense(latent_dim, name="enc_latent")(h))
     return keras.Model(image, latent, name="encoder")
 
 
@@ -89,8 +107,9 @@ def build_vae_encoder(image_size: int, channels: int, latent_dim: int, width: fl
     """Image -> (mu, log sigma^2): CAPGAN's encoder (paper Eq. 4), both heads linear and of the latent size."""
     image = keras.Input((image_size, image_size, channels), name="image")
     h = conv_stack(image, encoder_filters(image_size, width), "enc")
-    mu = layers.Dense(latent_dim, name="enc_mu")(h)
-    logvar = layers.Dense(latent_dim, name="enc_logvar", kernel_initializer="zeros")(h)  # starts at sigma = 1
+    mu = float32_output(layers.Dense(latent_dim, name="enc_mu")(h), "enc_mu_float32")
+    logvar = float32_output(layers.Dense(latent_dim, name="enc_logvar", kernel_initializer="zeros")(h),  # sigma = 1
+                            "enc_logvar_float32")
     return keras.Model(image, [mu, logvar], name="vae_encoder")
 
 
@@ -112,7 +131,7 @@ def build_decoder(image_size: int, channels: int, latent_dim: int, width: float 
         h = _leaky(layers.BatchNormalization(synchronized=synchronized, name=f"dec_bn{i}")(h))
     image = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
                                    kernel_initializer=conv_init(), name="dec_out")(h)
-    return keras.Model(latent, image, name="decoder")
+    return keras.Model(latent, float32_output(image, "dec_image"), name="decoder")
 
 
 def build_embedding(n_classes: int, latent_dim: int) -> keras.Model:
@@ -148,7 +167,7 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
     code = layers.LeakyReLU(0.2, name="disc_label_lrelu")(code)
     h = layers.Multiply(name="disc_joint")([features, code])
     h = layers.Dense(max(1, int(round(512 * width))), name="disc_dense")(h)
-    logit = layers.Dense(1, name="disc_logit")(h)
+    logit = layers.Dense(1, dtype=OUTPUT_DTYPE, name="disc_logit")(h)
     model = keras.Model([image, label], logit, name="discriminator")
     if encoder is not None:
         copy_conv_stack(encoder, model, "enc", "disc", len(filters))
@@ -178,7 +197,7 @@ def build_mlp_generator(image_size: int, channels: int, n_classes: int, latent_d
     h = layers.LeakyReLU(0.2)(layers.BatchNormalization(name="cgan_g_bn0")(h))
     h = layers.LeakyReLU(0.2)(layers.BatchNormalization(name="cgan_g_bn1")(layers.Dense(units(1200), name="cgan_g_hidden")(h)))
     pixels = layers.Dense(image_size * image_size * channels, activation="tanh", name="cgan_g_pixels")(h)
-    image = layers.Reshape((image_size, image_size, channels), name="cgan_g_image")(pixels)
+    image = layers.Reshape((image_size, image_size, channels), dtype=OUTPUT_DTYPE, name="cgan_g_image")(pixels)
     return keras.Model([z, label], image, name="cgan_generator")
 
 
@@ -195,9 +214,11 @@ def build_mlp_discriminator(image_size: int, channels: int, n_classes: int, widt
     code = layers.Flatten()(layers.Embedding(n_classes, units(50), name="cgan_d_label_embedding")(label))
     x = layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_x")(layers.Flatten()(image)))
     y = layers.LeakyReLU(0.2)(layers.Dense(units(50), name="cgan_d_y")(code))
-    h = layers.Dropout(0.3)(layers.Concatenate(name="cgan_d_joint")([x, y]))
-    h = layers.Dropout(0.3)(layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_hidden")(h)))
-    return keras.Model([image, label], layers.Dense(1, name="cgan_d_logit")(h), name="cgan_discriminator")
+    # dropout masks drawn in float32: the same seed drops the same units in every precision policy
+    h = layers.Dropout(0.3, dtype="float32")(layers.Concatenate(name="cgan_d_joint")([x, y]))
+    h = layers.Dropout(0.3, dtype="float32")(layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_hidden")(h)))
+    return keras.Model([image, label], layers.Dense(1, dtype=OUTPUT_DTYPE, name="cgan_d_logit")(h),
+                       name="cgan_discriminator")
 
 
 def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
@@ -211,7 +232,7 @@ def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, wi
     filters = encoder_filters(image_size, width)
     image = keras.Input((image_size, image_size, channels), name="image")
     features = conv_stack(image, filters, "disc")
-    logits = layers.Dense(n_classes + 1, name="disc_classes")(features)
+    logits = layers.Dense(n_classes + 1, dtype=OUTPUT_DTYPE, name="disc_classes")(features)
     model = keras.Model(image, logits, name=name)
     if encoder is not None:
         copy_conv_stack(encoder, model, "enc", "disc", len(filters))

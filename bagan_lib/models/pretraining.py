@@ -124,8 +124,9 @@ def _fit(cvae, x, y, *, name: str, epochs: int, batch_size: int, seed: int, step
         raise KitError(f"The {name} data has {len(y)} image(s): too few to train on.",
                        "use a protocol or profile that keeps more images.")
     if len(y) < batch_size:  # tiny data (smoke runs, an ensemble member at an extreme rate): one smaller batch
-        say(f"  {name}: {len(y)} images, fewer than a batch of {batch_size}; batches of {len(y)} instead", flush=True)
-        batch_size = len(y)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # a global batch splits evenly over them
+        batch_size = max(replicas, len(y) - len(y) % replicas)
+        say(f"  {name}: {len(y)} images, fewer than a batch; batches of {batch_size} instead", flush=True)
     steps = len(y) // batch_size
     steps = min(steps, steps_cap or steps)
     batches = step_batches(x, y, batch_size=batch_size, steps_per_epoch=steps, seed=seed, start_step=0,

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+from bagan_lib.errors import KitError
 from bagan_lib.notebook_setup import configure_tensorflow_environment, silenced_native_stderr
 from bagan_lib.perf.sizes import DEFAULT_MODELS, DEFAULT_PROFILES, bench_cases, versus_sizes
 from bagan_lib.runtime.outputs import atomic_write_text, save_table
@@ -23,9 +24,12 @@ def stderr_progress(message: str) -> None:
 def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repeats: int = 3,
                 image_size: int | None = None, batch_size: int | None = None, width: float | None = None,
                 channels: int = 1, versus_reference: bool = False, ops: bool = False, pairs: int = 5,
-                reference_onednn: str = "both", json_path=None, out=None) -> int:
+                reference_onednn: str = "both", precisions=("float32",), json_path=None, out=None) -> int:
     """The ``bench`` command: the table on stdout (Markdown), progress on stderr, ``json_path`` / ``out`` files."""
     dims = dict(image_size=image_size, batch_size=batch_size, width=width, channels=channels)
+    if (ops or versus_reference) and tuple(precisions) != ("float32",):
+        raise KitError("--precision times the per-model table; --versus-reference and --ops compare float32 steps.",
+                       "leave --precision out with --versus-reference or --ops.")
     if ops:
         return run_ops_command(profiles=profiles, out=out, **dims)
     if versus_reference:
@@ -36,15 +40,17 @@ def run_command(*, models=DEFAULT_MODELS, profiles=None, xla: str = "both", repe
         name, note = "versus_reference", f"two-thread NumPy sgemm: {sgemm:.0f} GFLOP/s (best, before and after)"
     else:
         profiles = profiles or list(DEFAULT_PROFILES)
-        bench_cases(models, profiles, xla=xla, repeats=repeats, **dims)
+        bench_cases(models, profiles, xla=xla, repeats=repeats, precisions=precisions, **dims)
         configure_tensorflow_environment()  # oneDNN on, quiet logs: before TensorFlow is imported
         with silenced_native_stderr():
             import tensorflow as tf
-        from bagan_lib.perf.bench import run_bench
+        from bagan_lib.perf.bench import precision_ratios, run_bench
 
-        table = run_bench(models, profiles, xla=xla, repeats=repeats, progress=stderr_progress, **dims)
+        table = run_bench(models, profiles, xla=xla, repeats=repeats, precisions=precisions, progress=stderr_progress,
+                          **dims)
         onednn = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "off"
         name, note = "bench", f"TensorFlow {tf.__version__}, oneDNN {onednn}, {os.cpu_count()} CPU cores"
+        note = "\n".join([note, *precision_ratios(table)])
     print(table.to_markdown(index=False))
     print(f"\n{note}")
     if json_path:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bagan_lib.errors import KitError
 from bagan_lib.models.recipes import MODEL_NAMES, get_recipe
 from bagan_lib.profiles import PROFILES, get_profile
+from bagan_lib.training.config import PRECISIONS
 
 DEFAULT_MODELS = ("bagan", "cdragan", "bagan_gp_v3")  # v1 costs what cdragan does, v2 what v3 does
 DEFAULT_PROFILES = ("teach", "paper")
@@ -53,8 +54,11 @@ def bench_size(model: str, profile: str, *, image_size: int | None = None, batch
                      critic_steps=recipe.critic_steps or chosen.critic_steps)
 
 
-def check_options(models, profiles, xla: str, repeats: int) -> None:
+def check_options(models, profiles, xla: str, repeats: int, precisions=("float32",)) -> None:
     """Fail fast (before TensorFlow is imported) on unknown models, profiles or settings."""
+    for precision in precisions:
+        if precision not in PRECISIONS:
+            raise KitError(f"Unknown precision {precision!r}.", f"choose from {', '.join(PRECISIONS)}.")
     for model in models:
         if model not in MODEL_NAMES:
             raise KitError(f"Unknown model {model!r}.", f"choose from {', '.join(MODEL_NAMES)}.")
@@ -67,9 +71,9 @@ def check_options(models, profiles, xla: str, repeats: int) -> None:
         raise KitError(f"repeats={repeats!r} must be a whole number >= 1.", "pass e.g. --repeats 3.")
 
 
-def bench_cases(models, profiles, *, xla: str = "both", repeats: int = 3, **dims) -> list:
+def bench_cases(models, profiles, *, xla: str = "both", repeats: int = 3, precisions=("float32",), **dims) -> list:
     """``(model, profile, BenchSize)`` per case, every option checked (fails before TensorFlow is imported)."""
-    check_options(models, profiles, xla, repeats)
+    check_options(models, profiles, xla, repeats, precisions)
     return [(model, profile, bench_size(model, profile, **dims)) for profile in profiles for model in models]
 
 

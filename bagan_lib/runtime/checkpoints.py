@@ -73,13 +73,46 @@ class NonFiniteStateError(KitError):
 
 
 def trainer_state(trainer) -> dict[str, list]:
-    """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds."""
-    return {"generator": list(trainer.generator.variables),
-            "critic": list(trainer.critic.variables),
-            "d_optimizer": list(trainer.d_optimizer.variables),
-            "g_optimizer": list(trainer.g_optimizer.variables),
-            "seed_generator": [trainer.seed_generator.state],
-            "trackers": [v for metric in trainer.metrics for v in metric.variables]}
+    """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds.
+
+    The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
+    scales (and their counters) are a group of their own, ``loss_scale``, so a
+    checkpoint resumes under any precision policy (restore it as optional).
+    """
+    optimizers = (trainer.d_optimizer, trainer.g_optimizer)
+    inner = [getattr(o, "inner_optimizer", o) for o in optimizers]  # a LossScaleOptimizer's Adam, else the Adam
+    replicas = trainer.distribute_strategy.num_replicas_in_sync
+    groups = {"generator": list(trainer.generator.variables),
+              "critic": list(trainer.critic.variables),
+              "d_optimizer": list(inner[0].variables),
+              "g_optimizer": list(inner[1].variables),
+              "seed_generator": [trainer.seed_generator.state],
+              "trackers": [ReplicaSum(v, replicas) for metric in trainer.metrics for v in metric.variables]}
+    scales = [v for o in optimizers if hasattr(o, "dynamic_scale") for v in (o.dynamic_scale, o.step_counter)]
+    if scales:
+        groups["loss_scale"] = scales
+    return groups
+
+
+class ReplicaSum:
+    """A loss tracker's variable as one device holds it: tf.distribute reads it as the sum over the replicas.
+
+    Each of R replicas keeps a tracker's sum and count of its own steps, and
+    reading either in cross-replica context adds the R copies (R times the one-
+    device value); assigning there gives each copy 1 / R of the value. Saved
+    divided by R and restored times R, a checkpoint holds the same numbers on
+    any number of devices, and an interrupted epoch's mean resumes on any other.
+    """
+
+    def __init__(self, variable, replicas: int):
+        self.variable, self.replicas = variable, int(replicas)
+        self.path, self.shape = variable.path, variable.shape
+
+    def numpy(self):
+        return np.asarray(self.variable.numpy()) / self.replicas
+
+    def assign(self, value) -> None:
+        self.variable.assign(np.asarray(value) * self.replicas)
 
 
 def model_state(model) -> dict[str, list]:
@@ -247,7 +280,7 @@ def usable_checkpoint(path) -> tuple[Path | None, str | None]:
     raise CheckpointDamagedError(f"No usable checkpoint: {'; '.join(problems)}.", DAMAGED_FIX)
 
 
-def restore_state(path, groups: dict[str, list], *, by_name: tuple = ()) -> dict:
+def restore_state(path, groups: dict[str, list], *, by_name: tuple = (), optional: tuple = ()) -> dict:
     """Assign the saved arrays to ``groups``; every variable must match by group, count, name and shape.
 
     The whole file is verified first (:func:`verify_checkpoint`). Raises
@@ -255,7 +288,9 @@ def restore_state(path, groups: dict[str, list], *, by_name: tuple = ()) -> dict
     assigned unless everything matches. Groups in ``by_name`` are matched by
     variable name instead: those present on both sides are restored, the others
     keep their values (the loss trackers, whose set depends on settings a resumed
-    run may change, such as the penalty weight). Returns the metadata.
+    run may change, such as the penalty weight). A group named in ``optional`` is
+    restored only when both the file and ``groups`` have it (a float16 run's
+    ``loss_scale``). Returns the metadata.
     """
     path = Path(path)
     data, header = _open(path)
@@ -264,6 +299,7 @@ def restore_state(path, groups: dict[str, list], *, by_name: tuple = ()) -> dict
     with data:
         stored = _read_all(path, data, header)
     saved = header["variables"]
+    groups = {name: variables for name, variables in groups.items() if name not in optional or name in saved}
     pairs = []
     for name, variables in groups.items():
         if name in by_name:

@@ -12,16 +12,82 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bagan_lib.errors import KitError
 from bagan_lib.models.recipes import check_strategy, get_recipe
-from bagan_lib.notebook_setup import check_seed
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
-RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate")  # may change when a run is resumed
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies (bagan_lib.runtime.devices)
+DISTRIBUTIONS = ("none", "mirrored", "multiworker")         # tf.distribute strategies (bagan_lib.runtime.devices)
+# may change when a run is resumed; precision and distribute too: the checkpoint holds float32 variables, one copy
+RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate", "precision", "distribute")
+DEFAULTS = {"learning_rate": None, "precision": "float32", "distribute": "none"}
+# a notebook session's choice (notebook_setup.start sets them): the defaults of precision and distribute
+ENVIRONMENT = {"precision": "BAGAN_PRECISION", "distribute": "BAGAN_DISTRIBUTE"}
+
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int if NumPy, Keras and TensorFlow all accept it (a whole number 0 .. 2**32 - 1), else a KitError."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise KitError(f"{name}={seed!r} is not a seed: it must be a whole number from 0 to {MAX_SEED}.",
+                       f"pass e.g. {name}=42.")
+    return int(seed)
+
+
+@dataclass(frozen=True)
+class ClusterRole:
+    """This process in a ``TF_CONFIG`` cluster: its task, and whether it is the chief (which writes the files)."""
+
+    task_type: str
+    index: int
+    workers: int          # processes that train (chief and workers)
+    has_chief: bool = False
+
+    @property
+    def chief(self) -> bool:
+        """The ``chief`` task, else worker 0 of a cluster without one (TensorFlow's rule)."""
+        return self.task_type == "chief" or (self.task_type == "worker" and self.index == 0 and not self.has_chief)
+
+
+def cluster_role(environ=None) -> ClusterRole | None:
+    """This process's role from ``TF_CONFIG`` (None when it is not set); read without TensorFlow."""
+    text = (os.environ if environ is None else environ).get("TF_CONFIG")
+    if not text:
+        return None
+    try:
+        spec = json.loads(text)
+        cluster, task = spec["cluster"], spec["task"]
+        role = ClusterRole(str(task["type"]), int(task["index"]),
+                           len(cluster.get("chief", [])) + len(cluster.get("worker", [])), "chief" in cluster)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KitError(f"TF_CONFIG is not a cluster description ({exc}).",
+                       'set it to JSON such as {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                       '"task": {"type": "worker", "index": 0}}.') from exc
+    return role
+
+
+def check_devices(precision: str | None, distribute: str | None, jit_compile: bool = False) -> None:
+    """A KitError for a precision, a distribution, or a combination with XLA, that no run can use (None: unset)."""
+    if precision is not None and precision not in PRECISIONS:
+        raise KitError(f"precision={precision!r} is not a precision policy.",
+                       f"use one of {', '.join(PRECISIONS)} (mixed_bfloat16 on CPUs and recent GPUs, mixed_float16 "
+                       "on GPUs).")
+    if distribute is not None and distribute not in DISTRIBUTIONS:
+        raise KitError(f"distribute={distribute!r} is not a distribution.", f"use one of {', '.join(DISTRIBUTIONS)}.")
+    if jit_compile and distribute not in (None, "none"):
+        raise KitError(f"jit_compile=True (--xla) cannot run with distribute={distribute!r}: TensorFlow cannot run "
+                       "the gradient all-reduce inside the compiled critic update.",
+                       "use one device with XLA (distribute='none'), or several devices without it.")
+    if distribute == "multiworker" and cluster_role() is None:
+        raise KitError("distribute='multiworker' needs the cluster in the TF_CONFIG environment variable.",
+                       'set TF_CONFIG on every machine, e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                       '"task": {"type": "worker", "index": 0}} (README, "Running on several machines").')
 
 
 @dataclass
@@ -48,6 +114,9 @@ class TrainConfig:
     steps_per_epoch: int | None = None   # the profile's is a cap: at most one pass over the data
     checkpoint_every: int | None = None  # steps; None: at epoch ends only
     jit_compile: bool = False
+    precision: str | None = None         # float32, mixed_float16, mixed_bfloat16; None: the checkpoint's on resume,
+    distribute: str | None = None        # none, mirrored, multiworker; ... else the session's (notebook_setup), else
+                                         # float32 on one device (bagan_lib.runtime.devices)
     data_dir: str | None = None
     autoencoder_path: str | None = None  # start from this saved autoencoder (another run's) instead of training one
     pretrain: str | None = None          # capgan: none, ros, two_phase or ensemble (None: ros, the paper's)
@@ -79,6 +148,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise KitError(f"{name}={value!r} must be a positive whole number.", f"pass e.g. {name}=100.")
+        check_devices(self.precision, self.distribute, self.jit_compile)
         if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise KitError(f"learning_rate={self.learning_rate!r} must be a finite number > 0.",
                            "pass e.g. learning_rate=1e-4.")
@@ -102,6 +172,8 @@ class RunSettings:
     gp_lambda: float
     critic_steps: int
     learning_rate: float | None          # None: the recipe's Adam (2e-4; BAGAN 5e-5)
+    precision: str                       # the Keras dtype policy the networks are built under
+    distribute: str                      # the tf.distribute strategy: none, mirrored or multiworker
     pretrain: str | None                 # CAPGAN's pre-training strategy; None for the other models
     changed: tuple = ()                  # (name, checkpoint's value, new value) for each explicit change on resume
 
@@ -113,17 +185,21 @@ class RunSettings:
 def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSettings:
     """The one place a run's settings are decided: explicit, else the checkpoint's (``saved``, on resume), else the
     defaults (the profile's epochs for the dataset; the recipe's penalty weight; the recipe's critic steps where it
-    fixes them, else the profile's). Raises KitError on a setting no run could use."""
+    fixes them, else the profile's; precision and distribute: ``$BAGAN_PRECISION`` and ``$BAGAN_DISTRIBUTE``, set by
+    :func:`bagan_lib.notebook_setup.start`, else float32 on one device). Raises KitError on a setting no run could
+    use."""
     profile = config.resolved_profile()
     config.check()
     recipe = get_recipe(config.model)
     previous = (saved or {}).get("settings", {})
     defaults = {"epochs": profile.epochs, "gp_lambda": recipe.gp_lambda,
-                "critic_steps": recipe.resolved_critic_steps(profile.critic_steps), "learning_rate": None}
+                "critic_steps": recipe.resolved_critic_steps(profile.critic_steps), **DEFAULTS,
+                **{name: os.environ[variable] for name, variable in ENVIRONMENT.items() if os.environ.get(variable)}}
     chosen = {}
     for name in RESUMABLE:
         explicit = getattr(config, name)
         chosen[name] = explicit if explicit is not None else previous.get(name, defaults[name])
+    check_devices(chosen["precision"], chosen["distribute"], config.jit_compile)
     changed = tuple((name, previous[name], chosen[name]) for name in RESUMABLE
                     if getattr(config, name) is not None and name in previous and previous[name] != chosen[name])
     return RunSettings(model=config.model, profile=profile, pretrain=config.pretrain_strategy(), changed=changed,

@@ -45,13 +45,26 @@ only then does ``overwrite`` delete the old run and ``config.json`` get written.
 
 Runs are reproducible on CPU when :func:`bagan_lib.notebook_setup.start` ran
 first (it turns on TensorFlow's op determinism); the command line does that.
+
+**Precision and devices.** ``precision`` (``float32``, ``mixed_float16``,
+``mixed_bfloat16``) is the Keras policy the networks are built under;
+``distribute`` (``none``, ``mirrored``, ``multiworker``) the strategy whose scope
+holds the networks and optimizers, with the profile's batch as the *global*
+batch split over the replicas (:func:`bagan_lib.data.batches.step_batches`).
+Both are resumable settings (left at ``None``: the checkpoint's): a checkpoint
+holds one float32 copy of every variable whatever the policy and the devices,
+so a run trained on several devices resumes on one, and the other way round.
+Only the chief of a multi-worker cluster writes the run's files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import platform
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +82,7 @@ from bagan_lib.models.builders import autoencoder_kind, build_model
 from bagan_lib.models.recipes import get_recipe
 from bagan_lib.runtime.checkpoints import (
     read_constants, read_meta, restore_state, trainer_state, usable_checkpoint, verify_checkpoint)
+from bagan_lib.runtime.devices import check_global_batch, get_strategy, is_chief, precision_policy
 from bagan_lib.runtime.folder_lock import folder_lock
 from bagan_lib.runtime.outputs import atomic_write_text, save_figure
 from bagan_lib.training.callbacks import (
@@ -138,7 +152,39 @@ def train_model(config: TrainConfig, *, data: TrainingData | None = None, callba
     prints nothing; otherwise one line per epoch and a few about the stages.
     Raises :class:`~bagan_lib.training.callbacks.TrainingDiverged` when a loss or
     a weight becomes NaN or infinite (the last good checkpoint stays on disk).
+
+    The networks are built under the run's precision policy and, with its
+    optimizers, in the scope of its strategy (:mod:`bagan_lib.runtime.devices`).
+    A non-chief worker of a multi-worker run trains in a scratch folder holding a
+    copy of the chief's checkpoints, removed at the end, and prints nothing: the
+    run's files are the chief's alone.
     """
+    folder = RunFolder(Path(config.out_dir))
+    checkpoint = usable_checkpoint(folder.gan)[0] if config.resume else None  # (the note: once the lock is held)
+    settings = resolve_settings(config, read_meta(checkpoint) if checkpoint is not None else None)
+    strategy = get_strategy(settings.distribute)  # first: a multi-worker strategy comes before other TensorFlow work
+    chief = is_chief(settings.distribute)
+    worker_config = config if chief else _scratch_copy(config, folder)
+    try:
+        with precision_policy(settings.precision), strategy.scope():
+            return _train(worker_config, data=data, callbacks=callbacks, verbose=verbose and chief,
+                          grid_rows=grid_rows)
+    finally:
+        if not chief:
+            shutil.rmtree(worker_config.out_dir, ignore_errors=True)
+
+
+def _scratch_copy(config: TrainConfig, folder: RunFolder) -> TrainConfig:
+    """``config`` writing into a new scratch folder that holds a copy of ``folder``'s checkpoints (when resuming)."""
+    scratch = Path(tempfile.mkdtemp(prefix="bagan-worker-"))
+    if config.resume and folder.checkpoints.is_dir():
+        shutil.copytree(folder.checkpoints, RunFolder(scratch).checkpoints)
+    return dataclasses.replace(config, out_dir=str(scratch))
+
+
+def _train(config: TrainConfig, *, data: TrainingData | None, callbacks, verbose: bool,
+           grid_rows: int) -> TrainingResult:
+    """:func:`train_model` inside its precision policy and strategy scope."""
 
     try:
         with folder_lock(config.out_dir, f"train --model {config.model} --out {config.out_dir}"):
@@ -166,6 +212,7 @@ def _train_locked(config: TrainConfig, *, data: TrainingData | None, callbacks, 
     saved = read_meta(checkpoint) if checkpoint is not None else None
     settings = resolve_settings(config, saved)
     profile = settings.profile
+    check_global_batch(profile.batch_size)
     folder.check(resume=config.resume, overwrite=config.overwrite)
     if config.resume and saved is None:
         say(f"resume: nothing to resume from, no GAN checkpoint in {folder.checkpoints}; training starts at step 0"
@@ -256,9 +303,10 @@ def load_run(out_dir, *, data: TrainingData | None = None, verbose: bool = False
         raise KitError(f"{folder.root} has a GAN checkpoint but no checkpoints/autoencoder.npz.",
                        "evaluate a complete run folder (copy checkpoints/ whole).")
     say = print if verbose else _silent
-    autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)  # resume: reloads it
-    class_latents = _class_latents(config, autoencoder, data, checkpoint)
-    trainer = _build_trainer(config, settings, data, autoencoder, class_latents)
+    with precision_policy(settings.precision):  # the run's networks; one device whatever the run trained on
+        autoencoder = pretrain_autoencoder(config, profile, data, folder, identity, say)  # resume: reloads it
+        class_latents = _class_latents(config, autoencoder, data, checkpoint)
+        trainer = _build_trainer(config, settings, data, autoencoder, class_latents)
     step = _restore(trainer, checkpoint, None)
     try:  # only for the timings shown beside the scores; a run interrupted before its end has none
         metrics = json.loads(folder.metrics.read_text()) if folder.metrics.is_file() else {}
@@ -288,9 +336,10 @@ def _restore(trainer, path: Path, learning_rate: float | None) -> int:
 
     The loss trackers are matched by name: their set follows settings a resume
     may change (``gp_lambda`` 0 has no ``gp`` term); a term new to the resumed
-    run starts its epoch's sum at zero.
+    run starts its epoch's sum at zero. A float16 run's loss scale is restored
+    when both the file and the trainer have one.
     """
-    meta = restore_state(path, trainer_state(trainer), by_name=("trackers",))
+    meta = restore_state(path, trainer_state(trainer), by_name=("trackers",), optional=("loss_scale",))
     if learning_rate is not None:
         for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
             optimizer.learning_rate.assign(learning_rate)

@@ -18,13 +18,14 @@ def slices():
                             tf.constant([3, 2]))
 
 
-def adam_twice(gradient, apply):
+def adam_twice(gradient, apply, loss_scaled=False):
     table = keras.Variable(np.zeros((3, 2), "float32"))
-    optimizer = keras.optimizers.Adam(LR, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS)
+    adam = keras.optimizers.Adam(LR, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS)
+    optimizer = keras.optimizers.LossScaleOptimizer(adam) if loss_scaled else adam
     optimizer.build([table])
     for _ in range(2):
         apply(optimizer, gradient, table)
-    return table.numpy(), optimizer._velocities[0].numpy()
+    return table.numpy(), adam._velocities[0].numpy()
 
 
 def textbook_adam(g, steps=2):
@@ -51,3 +52,14 @@ def test_adam_with_summed_rows_is_textbook_adam_and_keras_row_by_row_is_not():
     keras_w, keras_v = adam_twice(slices(), lambda opt, g, v: opt.apply_gradients([(g, v)]))
     assert abs(keras_v[0, 0] - want_v[0, 0]) > 0.3
     np.testing.assert_allclose(keras_v[1], want_v[1], rtol=1e-6)  # a row seen once is right either way
+
+
+def test_with_loss_scaling_the_summed_rows_update_is_still_textbook_adam():
+    """float16's dynamic loss scaling divides the (summed, dense) gradient by its scale before Adam: the same update."""
+    scale = 2.0 ** 15
+    rows = slices()
+    scaled = tf.IndexedSlices(rows.values * scale, rows.indices, rows.dense_shape)  # what the scaled loss gives
+    want_w, want_v = textbook_adam(np.array([[2.0, 2.0], [3.0, 3.0], [0.0, 0.0]], "float32"))
+    ours_w, ours_v = adam_twice(scaled, lambda opt, g, v: apply_gradients(opt, [g], [v]), loss_scaled=True)
+    np.testing.assert_allclose(ours_v, want_v, rtol=1e-6)
+    np.testing.assert_allclose(ours_w, want_w, rtol=1e-5)

@@ -144,9 +144,27 @@ def test_the_rounding_aware_quotient_check_refuses_a_wrong_throughput():
     ["--width", "-1"],
     ["--versus-reference", "--pairs", "0"],
     ["--versus-reference", "--batch-size", "8"],
+    ["--precision", "float16"],
+    ["--versus-reference", "--precision", "mixed_bfloat16"],
 ], ids=lambda options: " ".join(options))
 def test_bad_options_exit_2_with_one_error_line(options, capsys):
     assert main(["bench", *options]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
+
+
+def test_bench_times_each_precision_and_prints_its_ratio_to_float32(tmp_path, capsys):
+    code = main(["bench", "--models", "cdragan", "--profiles", "teach", "--width", "0.125", "--batch-size", "8",
+                 "--repeats", "1", "--xla", "off", "--precision", "float32", "mixed_bfloat16",
+                 "--json", str(tmp_path / "bench.json")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    keras.mixed_precision.set_global_policy("float32")  # (bench restores it; other tests rely on it)
+    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert [row["precision"] for row in rows] == ["float32", "mixed_bfloat16"]
+    assert rows[0]["step GFLOP"] == pytest.approx(rows[1]["step GFLOP"], rel=1e-3)  # the same work, other dtypes
+    ratio = rows[1]["step ms"] / rows[0]["step ms"]
+    line = next(line for line in printed.splitlines() if line.startswith("mixed_bfloat16 / float32 step time:"))
+    assert float(line.split(":")[1].split()[0]) == pytest.approx(ratio, abs=0.01)
+    assert "cdragan, teach" in line
