@@ -122,12 +122,13 @@ def _devices_of(config):
     whether this process is the chief; read without TensorFlow."""
     from types import SimpleNamespace
 
-    from bagan_lib.runtime.checkpoints import read_meta
+    from bagan_lib.runtime.checkpoints import read_meta, usable_checkpoint
     from bagan_lib.training.config import cluster_role, resolve_settings
     from bagan_lib.training.run_folder import RunFolder
 
-    gan = RunFolder(Path(config.out_dir)).gan
-    settings = resolve_settings(config, read_meta(gan) if config.resume and gan.is_file() else None)
+    # the checkpoint train_model will resume from: a damaged newest one falls back to the previous one there too
+    checkpoint = usable_checkpoint(RunFolder(Path(config.out_dir)).gan)[0] if config.resume else None
+    settings = resolve_settings(config, read_meta(checkpoint) if checkpoint is not None else None)
     role = cluster_role() if settings.distribute == "multiworker" else None
     return SimpleNamespace(precision=settings.precision, distribute=settings.distribute,
                            chief=role is None or role.chief)

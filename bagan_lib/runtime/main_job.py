@@ -305,11 +305,12 @@ class _Lane(threading.Thread):
 
     def __init__(self, path: Path, run: RunResult, parameters: dict, job: dict, log):
         super().__init__(name=f"notebook {path.stem}", daemon=True)
-        self.path, self.run_, self.parameters, self.job, self.log = path, run, parameters, job, log
+        self.path, self.run_, self.parameters, self.job = path, run, parameters, job
+        self.progress = NotebookProgress(path.stem[:2], notebook_sections(path), log)
         self.result: NotebookResult | None = None
 
     def run(self) -> None:
-        self.result = _run_one(self.path, self.run_, self.parameters, self.job, self.log)
+        self.result = _run_one(self.path, self.run_, self.parameters, self.job, self.progress)
 
 
 def _schedule(run: RunResult, notebooks: list[Path], kept: dict, dataset: str, lanes: int, log) -> None:
@@ -381,14 +382,19 @@ def _schedule(run: RunResult, notebooks: list[Path], kept: dict, dataset: str, l
         _stop_kernels()  # papermill's threads then end with their kernels and save the notebooks
         for lane in running:
             lane.join(60)
+            if lane.result is None:  # the lane did not get to record it: the notebook was interrupted where it was
+                _record(run, job, NotebookResult(
+                    name=lane.path.stem, status="interrupted", seconds=0.0, notebook=lane.path.name,
+                    out_dir=lane.path.stem, error=f"interrupted ({job['interrupted']})", cell=lane.progress.cell))
+                if (run.run_dir / lane.path.name).is_file():
+                    mark_interrupted(run.run_dir / lane.path.name, lane.progress.cell, job["interrupted"])
         raise
 
 
-def _run_one(path: Path, run: RunResult, parameters: dict, job: dict, log) -> NotebookResult:
+def _run_one(path: Path, run: RunResult, parameters: dict, job: dict, progress: NotebookProgress) -> NotebookResult:
     """One notebook through papermill (in a lane thread); its result is appended to ``run.results`` in notebook
     order and ``run.json`` rewritten. A notebook whose kernel the job stopped on an interruption is recorded as
     interrupted, in ``run.json`` and in the executed notebook."""
-    progress = NotebookProgress(path.stem[:2], notebook_sections(path), log)
     output = run.run_dir / path.name
     t0 = time.perf_counter()
     error = cell = None
@@ -402,12 +408,17 @@ def _run_one(path: Path, run: RunResult, parameters: dict, job: dict, log) -> No
     if job["interrupted"] is not None and status != "ok":  # the job stopped this kernel
         status, error, cell = "interrupted", f"interrupted ({job['interrupted']})", progress.cell
         mark_interrupted(output, cell, job["interrupted"])
-    result = NotebookResult(name=path.stem, status=status, seconds=round(time.perf_counter() - t0, 1),
-                            notebook=path.name, out_dir=path.stem, error=error, cell=cell)
+    return _record(run, job, NotebookResult(name=path.stem, status=status, seconds=round(time.perf_counter() - t0, 1),
+                                            notebook=path.name, out_dir=path.stem, error=error, cell=cell))
+
+
+def _record(run: RunResult, job: dict, result: NotebookResult) -> NotebookResult:
+    """``result`` into ``run.results`` (notebook order) and ``run.json``, once per notebook."""
     with job["lock"]:
-        run.results.append(result)
-        run.results.sort(key=lambda r: r.name)
-        write_record(run)
+        if all(r.name != result.name for r in run.results):
+            run.results.append(result)
+            run.results.sort(key=lambda r: r.name)
+            write_record(run)
     return result
 
 

@@ -425,7 +425,8 @@ def _notebooks(folder: Path) -> Path:
 
 
 def _interrupt_job(hostile: Hostile, nbs: Path, sig) -> tuple[subprocess.CompletedProcess, Path]:
-    proc = hostile.start("run", "--profile", "smoke", "--runs-dir", "runs", "--notebooks-dir", nbs)
+    proc = hostile.start("run", "--profile", "smoke", "--runs-dir", "runs", "--notebooks-dir", nbs,
+                         "--lanes", "1")  # one notebook at a time: which one is interrupted is certain
     lines = []
     try:
         for line in proc.stdout:
