@@ -10,6 +10,7 @@ Commands
 ``evaluate``      per-class FID and KID of trained runs: the BAGAN-GP paper's Table 4 (CSV, Markdown, JSON, figure).
 ``data summary``  one row per class with its count in each split after a protocol.
 ``augmentation combine`` notebook 09's runs of several seeds in one table.
+``augmentation table1``  notebook 09b's runs of several seeds: the augmentation paper's Table I and its checks.
 ``notebooks clean`` strip stray outputs before committing a notebook.
 ``notebooks record`` run a notebook at smoke and keep the outputs nbval checks.
 
@@ -171,6 +172,13 @@ def _cmd_augmentation_combine(args) -> int:
     return 0
 
 
+def _cmd_augmentation_table1(args) -> int:
+    from bagan_lib.experiments.augmentation_table1 import combine_runs
+
+    combine_runs(args.runs, args.out, dataset=args.dataset)
+    return 0
+
+
 def _cmd_notebooks_clean(args) -> int:
     from bagan_lib.runtime.notebook_hygiene import clean_files
     from bagan_lib.runtime.main_job import NOTEBOOKS_DIR
@@ -230,13 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--data-dir", help=DATA_DIR_HELP)
     summary.set_defaults(func=_cmd_data_summary)
 
-    augmentation = commands.add_parser("augmentation", help="notebook 09's results over seeds")
+    augmentation = commands.add_parser("augmentation", help="notebooks 09 and 09b: results over seeds")
     aug_commands = augmentation.add_subparsers(dest="augmentation_command", required=True, parser_class=_Parser)
     combine = aug_commands.add_parser("combine", help="mean ± std over seeds and the per-seed verdicts")
     combine.add_argument("--runs", nargs="+", required=True, metavar="DIR",
                          help="notebook 09 output folders, one per seed (papermill ... -p seed S -p out_dir DIR)")
     combine.add_argument("--out", required=True, metavar="DIR", help="folder for the combined tables")
     combine.set_defaults(func=_cmd_augmentation_combine)
+    table1 = aug_commands.add_parser("table1", help="the augmentation paper's Table I over seeds (notebook 09b)")
+    table1.add_argument("--runs", nargs="+", required=True, metavar="DIR",
+                        help="notebook 09b output folders, one per seed (papermill ... -p seed S -p out_dir DIR)")
+    table1.add_argument("--out", required=True, metavar="DIR", help="folder for Table I and the checks")
+    table1.add_argument("--dataset", default=None, help="the runs' dataset, for the paper's values beside ours "
+                        "(fashion_mnist or cifar100)")
+    table1.set_defaults(func=_cmd_augmentation_table1)
 
     notebooks = commands.add_parser("notebooks", help="maintain the kit's notebooks")
     nb_commands = notebooks.add_subparsers(dest="notebooks_command", required=True, parser_class=_Parser)

@@ -49,10 +49,13 @@ class Profile:
     # dataset -> {setting: value} that replace the profile's for that dataset
     per_dataset: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     cvae_epochs: int | None = None  # CAPGAN's CVAE pre-training epochs; None: ae_epochs
+    ali_epochs: int | None = None   # ALI's adversarial pre-training epochs (AC-GAN on ALI latents); None: ae_epochs
 
     def pretrain_epochs(self, kind: str | None) -> int:
-        """The pre-training epochs of an autoencoder of ``kind`` (``"cvae"``: CAPGAN's CVAE; else ``ae_epochs``)."""
-        return self.cvae_epochs or self.ae_epochs if kind == "cvae" else self.ae_epochs
+        """The pre-training epochs of an autoencoder of ``kind``: ``cvae_epochs`` for ``"cvae"`` (CAPGAN's CVAE),
+        ``ali_epochs`` for ``"ali"``, where set; else ``ae_epochs``."""
+        own = {"cvae": self.cvae_epochs, "ali": self.ali_epochs}.get(kind)
+        return own or self.ae_epochs
 
     def for_dataset(self, dataset: str | None) -> "Profile":
         """The profile as it applies to ``dataset``: its per-dataset values in place of the general ones."""
@@ -68,6 +71,7 @@ class Profile:
         overrides = {k: v for k, v in overrides.items() if v is not None}
         if "ae_epochs" in overrides:  # an explicit pre-training length is every pre-training's (--ae-epochs)
             overrides.setdefault("cvae_epochs", overrides["ae_epochs"])
+            overrides.setdefault("ali_epochs", overrides["ae_epochs"])
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise KitError(f"Unknown profile setting(s): {', '.join(sorted(unknown))}.",
@@ -75,7 +79,7 @@ class Profile:
         if "image_size" in overrides and overrides["image_size"] not in IMAGE_SIZES:
             raise KitError(f"image_size={overrides['image_size']!r} is not supported.",
                            f"choose one of {IMAGE_SIZES}.")
-        for key in ("latent_dim", "batch_size", "epochs", "ae_epochs", "cvae_epochs", "critic_steps",
+        for key in ("latent_dim", "batch_size", "epochs", "ae_epochs", "cvae_epochs", "ali_epochs", "critic_steps",
                     "eval_per_class", "toy_steps"):
             if key in overrides and (not isinstance(overrides[key], int) or overrides[key] < 1):
                 raise KitError(f"{key}={overrides[key]!r} must be a positive whole number.",

@@ -58,12 +58,14 @@ def generator_epochs(profile, epochs: int | None = None) -> int | None:
     return epochs if epochs is not None else budget(profile).gan_epochs
 
 
-def test_images(data, profile, *, seed: int = 0):
-    """The dataset's official test split at the run's image size, capped per class: ``(x, y)``."""
+def test_images(data, profile, *, seed: int = 0, test_per_class: int | None | str = "budget"):
+    """The dataset's official test split at the run's image size, capped per class (by default the study's
+    budget for the profile): ``(x, y)``."""
     from bagan_lib.data.batches import cap_per_class
 
     split = data.split
-    keep = cap_per_class(split.y_test, budget(profile).test_per_class, seed=seed)
+    cap = budget(profile).test_per_class if test_per_class == "budget" else test_per_class
+    keep = cap_per_class(split.y_test, cap, seed=seed)
     return prepare_images(split.x_test[keep], data.image_size), np.asarray(split.y_test[keep], np.int32)
 
 
@@ -110,22 +112,33 @@ def class_counts(data, balanced) -> dict:
     return out
 
 
+def top_k_for(n_classes: int) -> int | None:
+    """The top-k accuracy the augmentation paper reports: top-5 for 100 classes (CIFAR-100), top-2 for 10
+    (Fashion-MNIST), none for 2 (its medical set: every class is in the top 2)."""
+    return 5 if n_classes >= 50 else 2 if n_classes > 2 else None
+
+
 def score_training_set(train_set, x_val, y_val, x_test, y_test, *, n_classes: int, profile, seed: int = 0,
-                       with_svm: bool = True) -> list:
-    """Train the CNN (and the CNN-SVM) on ``train_set``; one row of test metrics per classifier."""
+                       with_svm: bool = True, plan: StudyBudget | None = None) -> list:
+    """Train the CNN (and the CNN-SVM) on ``train_set``; one row of test metrics per classifier.
+
+    ``plan``: the CNN's budget (default: this study's for the profile).
+    """
     from bagan_lib.experiments.downstream_classifiers import CnnSvm, classification_metrics, train_cnn
 
-    plan = budget(profile)
+    plan = plan or budget(profile)
+    top_k = top_k_for(n_classes)
     model, history = train_cnn(train_set.x, train_set.y, x_val, y_val, n_classes=n_classes, epochs=plan.cnn_epochs,
                                width=plan.cnn_width, seed=seed)
     scores = np.concatenate([np.asarray(model(x_test[i:i + 512], training=False)) for i in range(0, len(x_test), 512)])
     size = {"training images": len(train_set.y), "epochs": len(history["loss"])}
     rows = [{"training set": train_set.name, "classifier": "CNN", "seed": seed, **size,
-             **classification_metrics(y_test, scores, n_classes=n_classes)}]
+             **classification_metrics(y_test, scores, n_classes=n_classes, top_k=top_k)}]
     if with_svm:
         hybrid = CnnSvm(model).fit(train_set.x, train_set.y)
         rows.append({"training set": train_set.name, "classifier": "CNN-SVM", "seed": seed, **size,
-                     **classification_metrics(y_test, hybrid.decision_function(x_test), n_classes=n_classes)})
+                     **classification_metrics(y_test, hybrid.decision_function(x_test), n_classes=n_classes,
+                                              top_k=top_k)})
     return rows
 
 

@@ -273,7 +273,22 @@ def acgan_discriminator_loss(real_outputs, fake_outputs, real_labels, fake_label
     return bce_with_logits(s_real, 1), bce_with_logits(s_fake, 0), aux
 
 
-def acgan_generator_loss(fake_outputs, fake_labels):
-    """AC-GAN's generator loss (A2): ``BCE(s_fake, 1) + CE(c_fake, y_f)``: look real, and look like class y_f."""
+def acgan_generator_loss(fake_outputs, fake_labels, source_mask=None):
+    """AC-GAN's generator loss (A2): ``BCE(s_fake, 1) + CE(c_fake, y_f)``: look real, and look like class y_f.
+
+    ``source_mask`` (one 0/1 per image) is the augmentation paper's Eq. 5,
+    ``L_C - L_S * 1(S = fake)``, for a batch generated partly from the ALI
+    encoder's latents of real images (mask 0) and partly from noise (mask 1):
+
+        L_G = mean_i [ m_i * BCE(s_i, 1) ] + mean_i CE(c_i, y_i)                 (Eq. 5)
+
+    the source term averaged over the whole batch (the indicator inside the
+    expectation), so an image made from a real latent adds only its class term.
+    ``None``: every image has the source term (the unmasked objective, A2).
+    """
     s_fake, c_fake = acgan_split(fake_outputs)
-    return bce_with_logits(s_fake, 1) + _sparse_ce(c_fake, fake_labels)
+    if source_mask is None:
+        return bce_with_logits(s_fake, 1) + _sparse_ce(c_fake, fake_labels)
+    mask = ops.reshape(ops.cast(source_mask, "float32"), (-1,))
+    source = ops.mean(mask * ops.softplus(-ops.reshape(ops.cast(s_fake, "float32"), (-1,))))  # BCE(s, 1) per image
+    return source + _sparse_ce(c_fake, fake_labels)

@@ -15,7 +15,13 @@ name                   critic terms (summed)                        generator lo
 ``conditional_bce``    real, fake and wrong-label BCE   (Eq. 12/14) BCE(fake, 1) (Eq. 13/15)
 ``bagan``              CE(real, y_r) + CE(fake, "fake") (B1)        CE(fake, y_f) (B2)
 ``acgan``              source BCE real/fake + class CE ``aux`` (A1) BCE + CE(fake, y_f) (A2)
+(ALI)                  ``gan``'s terms on (image, latent) pairs     ``gan``'s terms, roles
+                       (augmentation paper, Eq. 4)                  swapped (:mod:`.ali`)
 =====================  ===========================================  ==================
+
+``acgan``'s generator loss also takes ``source_mask`` (the augmentation paper's
+Eq. 5: AC-GAN trained on a mixture of ALI latents of real images and noise).
+ALI (:class:`bagan_lib.gan.ali.ALITrainer`) uses ``gan``'s critic terms on (image, latent) pairs.
 
 ``bagan`` is the original BAGAN's (n + 1)-class softmax discriminator, ``acgan``
 the auxiliary-classifier GAN's source logit plus n class logits; their terms
@@ -86,8 +92,8 @@ def _acgan_terms(real, fake, wrong=None, *, y_real=None, y_fake=None):
     return {"real": real_term, "fake": fake_term, "aux": aux}
 
 
-def _acgan_generator_loss(fake, y_fake=None):
-    return losses.acgan_generator_loss(fake, y_fake)
+def _acgan_generator_loss(fake, y_fake=None, source_mask=None):
+    return losses.acgan_generator_loss(fake, y_fake, source_mask)
 
 
 OBJECTIVES = {

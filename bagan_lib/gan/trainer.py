@@ -24,6 +24,10 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   :func:`real_share_for_epoch`);
 * ``critic_label_inputs``: whether the critic takes the label (default: as the
   generator does; AC-GAN's critic names the class itself);
+* ``real_latents``: AC-GAN on ALI latents (:class:`bagan_lib.gan.ali.RealLatentMixture`):
+  each generator batch mixes the pre-trained ALI encoder's latents of the
+  batch's real images (with their labels) and noise, and masks the source term
+  of the former (the augmentation paper's Eq. 5; the critic step is AC-GAN's);
 * ``critic_parts``: optionally, the critic factored into image features and a
   label head (:class:`bagan_lib.gan.critic_parts.ConditionalCriticParts`), so the
   real images' features serve both the real and the wrong-label term and the
@@ -133,7 +137,8 @@ class AdversarialTrainer(CustomStepModel):
                  interpolation: str = "model", alpha: str = "uniform",
                  latent_sampler: Callable = normal_latents, label_inputs: bool = True, fake_share: str = "batch",
                  optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
-                 critic_parts=None, real_share=None, critic_label_inputs: bool | None = None, **kwargs):
+                 critic_parts=None, real_share=None, critic_label_inputs: bool | None = None,
+                 real_latents=None, **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
         if fake_share not in FAKE_SHARES:
@@ -154,6 +159,10 @@ class AdversarialTrainer(CustomStepModel):
                                "real image with a fake and fake_share sets the fakes another way.",
                                "use real_share with gp_lambda=0, fake_share='batch' and fake_labels='balanced' "
                                "(AC-GAN's settings).")
+        if real_latents is not None and (n_classes is None or self.objective.name != "acgan"):
+            raise KitError("real_latents (AC-GAN on ALI latents) masks AC-GAN's source term: it needs a "
+                           "conditional model with the acgan objective.",
+                           "use objective='acgan' with n_classes, or real_latents=None.")
         if fake_labels not in ("real", "balanced"):
             raise KitError(f"fake_labels={fake_labels!r} is not a label sampling.",
                            "use 'real' (cDRAGAN, BAGAN-GP v1) or 'balanced' (BAGAN-GP v2, v3).")
@@ -182,6 +191,8 @@ class AdversarialTrainer(CustomStepModel):
         self.latent_sampler = latent_sampler
         self.label_inputs, self.fake_share = bool(label_inputs), fake_share
         self.critic_label_inputs = self.label_inputs if critic_label_inputs is None else bool(critic_label_inputs)
+        self.real_latents = real_latents  # a plain object; its encoder is tracked (saved with the trainer)
+        self.latent_encoder = None if real_latents is None else real_latents.encoder
         self.real_share_schedule = real_share
         self.real_share = real_share_for_epoch(real_share, 0)  # a Python number: the critic batch keeps static shapes
         self.optimizer_defaults = dict(optimizer_defaults or PAPER_ADAM)
@@ -233,6 +244,11 @@ class AdversarialTrainer(CustomStepModel):
         return ops.maximum(1, (batch + self.n_classes - 1) // self.n_classes)
 
     @property
+    def generator_variables(self) -> list:
+        """What the generator's optimizer updates (ALI: its encoder too)."""
+        return self.generator.trainable_variables
+
+    @property
     def metrics(self):
         return list(self.trackers.values())  # reset by fit at every epoch
 
@@ -247,7 +263,7 @@ class AdversarialTrainer(CustomStepModel):
         self.g_optimizer = loss_scaled(g_optimizer or keras.optimizers.Adam(**self.optimizer_defaults),
                                        self.generator.compute_dtype)
         self.d_optimizer.build(self.critic.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self.generator_variables)
 
     # -- random draws ----------------------------------------------------------------------
     def replica_draw(self, draw: Callable, n, *shape):
@@ -377,23 +393,36 @@ class AdversarialTrainer(CustomStepModel):
         terms["d_loss"] = loss
         return terms
 
-    def generator_step(self, batch, y_real):
-        """One generator update (Eq. 3, 9, 13 or 15, by objective)."""
-        y_fake = self.sample_labels(batch, y_real)
-        z = self.draw_latents(batch, y_fake)
+    def generator_inputs(self, batch, y_real, x_real=None):
+        """``(z, labels, extra)`` of a generator step: noise with the recipe's labels, or, with ``real_latents``,
+        the mixture of the ALI encoder's latents of real images and noise (augmentation paper, Eq. 5), whose
+        ``extra`` holds the generator loss's ``source_mask``."""
+        if self.real_latents is None:
+            y_fake = self.sample_labels(batch, y_real)
+            return self.draw_latents(batch, y_fake), y_fake, {}
+        if x_real is None:
+            raise KitError("real_latents encode the real batch: the generator step needs it.",
+                           "call generator_step(batch, y_real, x_real=images).")
+        z, y_fake, mask = self.real_latents.generator_inputs(self, x_real, y_real)
+        return z, y_fake, ({} if mask is None else {"source_mask": mask})
+
+    def generator_step(self, batch, y_real, x_real=None):
+        """One generator update (Eq. 3, 9, 13 or 15, by objective; the augmentation paper's Eq. 5 with
+        ``real_latents``)."""
+        z, y_fake, extra = self.generator_inputs(batch, y_real, x_real)
         with tf.GradientTape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
-            loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake)
+            loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake, **extra)
             scaled = scaled_loss(self.g_optimizer, loss)
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
+        grads = tape.gradient(scaled, self.generator_variables)
+        apply_gradients(self.g_optimizer, grads, self.generator_variables)
         return loss
 
     def train_step(self, data):
         x_real, y_real = self._unpack(data)
         for _ in range(self.critic_steps):  # unrolled when traced: critic_steps is a Python int
             terms = self.critic_step(x_real, y_real)
-        terms["g_loss"] = self.generator_step(ops.shape(x_real)[0], y_real)
+        terms["g_loss"] = self.generator_step(ops.shape(x_real)[0], y_real, x_real)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])  # per-replica means; the trackers sum over replicas
         return self.step_logs(self.trackers.values())

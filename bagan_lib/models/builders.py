@@ -16,6 +16,10 @@ cgan           none, fully connected      the batch's own  no            logit, 
 wgan_gp        none                       the batch's own  no            score, GP     8-9
 acgan(_v1-3)   none                       balanced         no            source +      A1-A2
                                                                        n classes
+acgan_ali_v1   ALI (Eq. 4), its encoder   balanced; half   no            source +      A1, Eq. 5
+               gives real latents         of each G batch               n classes
+acgan_ali_v2   as v1, and the generator   from real        no            source +      A1, Eq. 5
+               is ALI's, fine-tuned       latents                       n classes
 =============  =========================  ==============  ============  ============  ========
 
 The last four are the augmentation papers' baselines (notebook 09): the
@@ -25,7 +29,12 @@ conditional WGAN-GP (the WGAN paper's top-up generator, here one network for
 all classes), and AC-GAN with an auxiliary classifier head, whose critic
 batches hold 50 % real images (``acgan``), 25 % (``acgan_v1``), 75 %
 (``acgan_v2``), or 75 % with 50 % every third epoch (``acgan_v3``), as in
-"On data augmentation using GANs".
+"On data augmentation using GANs". Its second model, AC-GAN on ALI latents,
+pre-trains ALI (:func:`build_ali`; :mod:`bagan_lib.gan.ali`), then trains AC-GAN
+(critic batches 50 % real) whose generator batches are half ALI latents of real
+images with their labels and half noise, the source term masked for the former
+(Eq. 5; the ``_unmasked`` variants keep it): from a fresh generator (``v1``) or
+from ALI's generator with every label vector at 1 (``v2``).
 
 The BAGAN-GP models use the conditional BCE objective with the gradient penalty
 ("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
@@ -38,7 +47,10 @@ BAGAN-GP v3, with the discriminator built on the CVAE's conv stack and mean head
 
 from __future__ import annotations
 
+import keras
+
 from bagan_lib.errors import KitError
+from bagan_lib.gan.ali import ALITrainer, RealLatentMixture
 from bagan_lib.gan.class_latents import class_conditional_latents
 from bagan_lib.gan.critic_parts import ConditionalCriticParts
 from bagan_lib.gan.trainer import AdversarialTrainer, PAPER_ADAM
@@ -46,7 +58,7 @@ from bagan_lib.models.autoencoder import Autoencoder
 from bagan_lib.models.cvae import ConditionalVAE
 from bagan_lib.models.networks import (
     build_bagan_discriminator, build_decoder, build_discriminator, build_embedding, build_encoder, build_generator,
-    build_mlp_discriminator, build_mlp_generator, build_vae_encoder)
+    build_joint_discriminator, build_mlp_discriminator, build_mlp_generator, build_vae_encoder)
 from bagan_lib.models.recipes import BAGAN_ADAM, Recipe, get_recipe
 
 ADAM_SETTINGS = {"paper": PAPER_ADAM, "bagan": BAGAN_ADAM}  # Recipe.adam -> the optimizers' settings
@@ -79,13 +91,29 @@ def build_cvae(*, image_size: int, channels: int, n_classes: int, latent_dim: in
                           build_embedding(n_classes, latent_dim), reduction=reduction, weights=weights, seed=seed)
 
 
+def build_ali(*, image_size: int, channels: int, latent_dim: int, width: float = 1.0,
+              seed: int | None = None) -> ALITrainer:
+    """ALI (augmentation paper, Fig. 5): the CVAE encoder (mu, logvar), the decoder as G_x, the joint critic.
+
+    The decoder is the AC-GAN generator's body, so ``acgan_ali_v2`` can start from it.
+    """
+    return ALITrainer(build_vae_encoder(image_size, channels, latent_dim, width),
+                      build_decoder(image_size, channels, latent_dim, width),
+                      build_joint_discriminator(image_size, channels, latent_dim, width),
+                      latent_dim=latent_dim, seed=seed, optimizer_defaults=PAPER_ADAM, name="ali")
+
+
 def build_pretraining_network(model: str, *, image_size: int, channels: int, n_classes: int, latent_dim: int,
                               width: float = 1.0, seed: int | None = None):
-    """The network ``model`` pre-trains, compiled: its autoencoder, or CAPGAN's CVAE; None for cdragan."""
+    """The network ``model`` pre-trains, compiled: its autoencoder, CAPGAN's CVAE or ALI; None for cdragan."""
     recipe = get_recipe(model)
     shape = dict(image_size=image_size, channels=channels, n_classes=n_classes, latent_dim=latent_dim, width=width)
     if recipe.autoencoder is None:
         return None
+    if recipe.autoencoder == "ali":
+        network = build_ali(image_size=image_size, channels=channels, latent_dim=latent_dim, width=width, seed=seed)
+        network.compile()
+        return network
     if recipe.autoencoder == "cvae":
         network = build_cvae(**shape, reduction=recipe.reconstruction.removeprefix("capgan_"), seed=seed)
     else:
@@ -138,14 +166,26 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
         return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
                                   latent_sampler=class_conditional_latents(class_latents), **settings)
-    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
+    generator = build_generator(embedding or _label_embedding(recipe, n_classes, latent_dim), decoder)
     if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
+        mixture = None if recipe.real_latent_share is None else RealLatentMixture(
+            encoder, share=recipe.real_latent_share, masked=recipe.mask_real_latents)
         return AdversarialTrainer(generator, critic, critic_label_inputs=False, real_share=recipe.real_share,
-                                  **settings)
+                                  real_latents=mixture, **settings)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
                                  feature_dim=latent_dim if recipe.autoencoder == "cvae" else None)
     return AdversarialTrainer(generator, critic, critic_parts=ConditionalCriticParts(critic), **settings)
+
+
+def _label_embedding(recipe: Recipe, n_classes: int, latent_dim: int):
+    """A fresh label embedding; for a generator fine-tuned from ALI's (``generator_init="ali"``) every class's
+    vector starts at 1, so the labelled latent ``z * e_y`` is ``z`` and the generator starts as ALI's G_x."""
+    embedding = build_embedding(n_classes, latent_dim)
+    if recipe.generator_init == "ali":
+        table = embedding.get_layer("label_embedding")
+        table.set_weights([keras.ops.ones(table.weights[0].shape)])
+    return embedding
 
 
 def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:
@@ -170,6 +210,13 @@ def _pretrained_parts(model: str, recipe: Recipe, autoencoder):
             raise KitError(f"{model} starts from fresh networks and takes no autoencoder.",
                            "leave autoencoder=None, or choose bagan_gp_v1/v2/v3.")
         return None, None, None
+    if recipe.autoencoder == "ali":
+        if not isinstance(autoencoder, ALITrainer):
+            raise KitError(f"{model} starts from a pre-trained ALI, got "
+                           f"{type(autoencoder).__name__ if autoencoder is not None else 'none'}.",
+                           "train build_ali(...) first (python -m bagan_lib train_autoencoder --model "
+                           f"{model}) and pass it as autoencoder=.")
+        return autoencoder.encoder, (autoencoder.generator if recipe.generator_init == "ali" else None), None
     if recipe.autoencoder == "cvae":
         if not isinstance(autoencoder, ConditionalVAE):
             raise KitError(f"{model} starts from a pre-trained conditional VAE, got {type(autoencoder).__name__ if autoencoder is not None else 'none'}.",

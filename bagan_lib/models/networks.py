@@ -25,6 +25,9 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
 * **CGAN generator and discriminator** (the augmentation papers' baseline):
   fully connected, the label concatenated (:func:`build_mlp_generator`,
   :func:`build_mlp_discriminator`);
+* **ALI joint discriminator** (the augmentation paper's Eq. 4): image branch
+  (the conv stack), latent branch, joint head (:func:`build_joint_discriminator`);
+  ALI's encoder is the CVAE encoder and its generator the decoder;
 * **BAGAN discriminator**: the encoder's conv stack + Dense(n_classes + 1): the
   logits of a softmax over the classes and "fake" (the softmax is applied inside
   the loss, :func:`bagan_lib.gan.losses.bagan_discriminator_loss`, for stability).
@@ -219,6 +222,28 @@ def build_mlp_discriminator(image_size: int, channels: int, n_classes: int, widt
     h = layers.Dropout(0.3, dtype="float32")(layers.LeakyReLU(0.2)(layers.Dense(units(240), name="cgan_d_hidden")(h)))
     return keras.Model([image, label], layers.Dense(1, dtype=OUTPUT_DTYPE, name="cgan_d_logit")(h),
                        name="cgan_discriminator")
+
+
+def build_joint_discriminator(image_size: int, channels: int, latent_dim: int, width: float = 1.0) -> keras.Model:
+    """[image, z] -> one logit: ALI's joint discriminator D(x, z) (augmentation paper, Fig. 5; Eq. 4).
+
+    Three parts, as in ALI (Dumoulin et al. 2016): an **image branch** (the
+    encoder's conv stack), a **latent branch** (two Dense(512) + LeakyReLU on z)
+    and a **joint head** on their concatenation (Dense(512) + LeakyReLU, then the
+    logit). Widths scale with ``width``; no batch normalisation, like the kit's
+    other critics (one batched call scores both kinds of pairs).
+    """
+    units = max(16, int(round(512 * width)))
+    image = keras.Input((image_size, image_size, channels), name="image")
+    z = keras.Input((latent_dim,), name="z")
+    features = conv_stack(image, encoder_filters(image_size, width), "ali_d")
+    code = z
+    for i in range(2):
+        code = layers.LeakyReLU(0.2, name=f"ali_d_z_lrelu{i}")(layers.Dense(units, name=f"ali_d_z{i}")(code))
+    h = layers.Concatenate(name="ali_d_joint")([features, code])
+    h = layers.LeakyReLU(0.2, name="ali_d_joint_lrelu")(layers.Dense(units, name="ali_d_joint_dense")(h))
+    logit = layers.Dense(1, dtype=OUTPUT_DTYPE, name="ali_d_logit")(h)
+    return keras.Model([image, z], logit, name="ali_discriminator")
 
 
 def build_bagan_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,

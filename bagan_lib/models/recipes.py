@@ -13,7 +13,7 @@ from bagan_lib.errors import KitError
 
 @dataclass(frozen=True)
 class Recipe:
-    autoencoder: str | None      # None, "unsupervised", "supervised" or "cvae" (CAPGAN)
+    autoencoder: str | None      # None, "unsupervised", "supervised", "cvae" (CAPGAN) or "ali" (ALI, Eq. 4)
     fake_labels: str             # "real" or "balanced"
     wrong_labels: bool
     reconstruction: str = "l1"   # the autoencoder's loss (BAGAN's text: L2; the BAGAN-GP code: L1; CAPGAN: Eq. 7)
@@ -27,6 +27,9 @@ class Recipe:
     latents: str = "normal"      # "normal": z ~ N(0, I); "class_gaussians": BAGAN's per-class Gaussians (Eq. B3)
     discriminator_init: str = "fresh"    # "encoder": the discriminator starts from the pre-trained encoder (Fig. 5)
     adam: str = "paper"          # the Adam settings: "paper" (BAGAN-GP, 2e-4) or "bagan" (5e-5)
+    generator_init: str = "fresh"        # AC-GAN on ALI: "fresh" (v1) or "ali" (v2: ALI's generator, fine-tuned)
+    real_latent_share: float | None = None   # AC-GAN on ALI: the share of ALI latents of real images per G batch
+    mask_real_latents: bool = True       # AC-GAN on ALI: Eq. 5's masked source term (False: unmasked)
 
     def resolved_critic_steps(self, profile_critic_steps: int) -> int:
         """The recipe's fixed critic steps (BAGAN, AC-GAN, the BCE baselines: 1), else the profile's."""
@@ -50,6 +53,14 @@ def _acgan(real_share) -> Recipe:
                   real_share=real_share)
 
 
+def _acgan_ali(generator_init: str, masked: bool = True) -> Recipe:
+    """AC-GAN on ALI latents (augmentation paper, IV-B1): AC-GAN v0's critic (50 % real), half of every
+    generator batch from the pre-trained ALI encoder's latents of real images, Eq. 5's mask (or none)."""
+    return Recipe("ali", "balanced", False, reconstruction="ali", objective="acgan", gp_lambda=0.0, critic_steps=1,
+                  critic="classes", real_share=0.5, generator_init=generator_init, real_latent_share=0.5,
+                  mask_real_latents=masked)
+
+
 RECIPES = {
     "bagan": Recipe("unsupervised", "balanced", False, reconstruction="l2", objective="bagan", gp_lambda=0.0,
                     critic_steps=1, critic="classes", latents="class_gaussians", discriminator_init="encoder",
@@ -66,6 +77,10 @@ RECIPES = {
     "wgan_gp": Recipe(None, "real", False, objective="wasserstein"),
     **{name: _acgan(share) for name, share in (("acgan", 0.5), ("acgan_v1", 0.25), ("acgan_v2", 0.75),
                                                 ("acgan_v3", "alternating"))},
+    "acgan_ali_v1": _acgan_ali("fresh"),
+    "acgan_ali_v2": _acgan_ali("ali"),
+    "acgan_ali_v1_unmasked": _acgan_ali("fresh", masked=False),
+    "acgan_ali_v2_unmasked": _acgan_ali("ali", masked=False),
 }
 MODEL_NAMES = tuple(RECIPES)
 STRATEGIES = ("none", "ros", "two_phase", "ensemble")  # CAPGAN's pre-training strategies (bagan_lib.models.pretraining)

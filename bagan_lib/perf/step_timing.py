@@ -81,5 +81,6 @@ def step_functions(trainer, x, y) -> dict:
     """``{"critic", "generator", "step"}`` -> (tf.function, its arguments) for one batch."""
     batch = int(x.shape[0])
     return {"critic": (tf.function(trainer.critic_step), (x, y)),
-            "generator": (tf.function(lambda labels: trainer.generator_step(batch, labels)), (y,)),
+            # the real images too: AC-GAN on ALI latents encodes part of them (they cost nothing elsewhere)
+            "generator": (tf.function(lambda images, labels: trainer.generator_step(batch, labels, images)), (x, y)),
             "step": (tf.function(trainer.train_step), ((x, y),))}

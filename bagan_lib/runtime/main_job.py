@@ -56,7 +56,7 @@ from bagan_lib.runtime.outputs import atomic_write_text
 # run.
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+NOTEBOOK_NAME = re.compile(r"^(\d\d[a-z]?)_[a-z0-9_]+\.ipynb$")  # "09b_": a companion of notebook 09
 # The kernel's own log lines ("running over TCP", and a traceback when the job is interrupted while a cell runs)
 # would reach the job's stderr; the cells' errors are in the executed notebook and the job's status.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
@@ -306,7 +306,7 @@ class _Lane(threading.Thread):
     def __init__(self, path: Path, run: RunResult, parameters: dict, job: dict, log):
         super().__init__(name=f"notebook {path.stem}", daemon=True)
         self.path, self.run_, self.parameters, self.job = path, run, parameters, job
-        self.progress = NotebookProgress(path.stem[:2], notebook_sections(path), log)
+        self.progress = NotebookProgress(NOTEBOOK_NAME.match(path.name).group(1), notebook_sections(path), log)
         self.result: NotebookResult | None = None
 
     def run(self) -> None:

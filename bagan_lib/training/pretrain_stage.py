@@ -1,5 +1,5 @@
-"""Step 1 of BAGAN, BAGAN-GP and CAPGAN: the autoencoder (CAPGAN: the CVAE) a model starts from, trained once,
-saved in the run's folder and reloaded on resume or from another run."""
+"""Step 1 of BAGAN, BAGAN-GP, CAPGAN and AC-GAN on ALI latents: the autoencoder (CAPGAN: the CVAE; AC-GAN on ALI:
+ALI, Eq. 4) a model starts from, trained once, saved in the run's folder and reloaded on resume or from another run."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from bagan_lib.data.batches import step_batches
 from bagan_lib.errors import KitError
@@ -15,6 +16,7 @@ from bagan_lib.models.builders import autoencoder_kind, build_pretraining_networ
 from bagan_lib.models.pretraining import pretrain_cvae
 from bagan_lib.runtime.checkpoints import model_state, read_meta, restore_state, save_state
 from bagan_lib.runtime.folder_lock import folder_lock
+from bagan_lib.training.callbacks import ProgressLog, StepCounter
 from bagan_lib.training.config import TrainConfig
 from bagan_lib.training.run_data import TrainingData, load_training_data, run_identity, steps_per_epoch
 from bagan_lib.training.run_folder import RunFolder, check_same_run
@@ -70,8 +72,9 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
         if source != folder.autoencoder:
             save_state(folder.autoencoder, model_state(ae), {**meta, "run": identity, "copied_from": str(source)})
         return ae
+    if kind == "ali":
+        return _pretrain_ali(ae, profile, data, folder, identity, fits, seed=config.seed, say=say)
     if kind == "cvae":
-
         ae, report = pretrain_cvae(build, data.x, data.y, n_classes=data.n_classes, strategy=fits["pretrain"],
                                    epochs=profile.pretrain_epochs(kind), batch_size=profile.batch_size,
                                    seed=config.seed + 1,
@@ -92,6 +95,32 @@ def pretrain_autoencoder(config: TrainConfig, profile, data: TrainingData, folde
         f"{time.perf_counter() - start:.0f} s, reconstruction loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
     save_state(folder.autoencoder, model_state(ae), {"autoencoder": fits, "run": identity, "reconstruction": losses})
     return ae
+
+
+def reconstruction_error(ali, images, *, batch_size: int = 256) -> float:
+    """Mean absolute error of ALI's reconstructions ``G_x(G_z(x))`` in [-1, 1] pixels (the paper's Fig. 7b)."""
+    errors = [np.mean(np.abs(np.asarray(ali.reconstruct(images[i:i + batch_size])) - images[i:i + batch_size]))
+              * len(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+    return float(np.sum(errors) / len(images))
+
+
+def _pretrain_ali(ali, profile, data: TrainingData, folder: RunFolder, identity: dict, fits: dict, *, seed: int,
+                  say=print):
+    """ALI's adversarial training (Eq. 4) for the GAN's epochs, with a progress line per epoch; saved with its
+    loss curves and the reconstruction error on (up to 512 of) the training images."""
+    epochs, steps = profile.pretrain_epochs("ali"), identity["steps_per_epoch"]
+    batches = step_batches(data.x, data.y, batch_size=profile.batch_size, steps_per_epoch=steps, seed=seed + 1,
+                           start_step=0, end_step=steps * epochs)
+    counter = StepCounter(0, steps)
+    start = time.perf_counter()
+    history = ali.fit(batches, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
+                      callbacks=[counter, ProgressLog(epochs, counter, label="ALI", print_fn=say)]).history
+    error = reconstruction_error(ali, data.x[:512])
+    say(f"ALI (Eq. 4): {epochs} epochs in {time.perf_counter() - start:.0f} s, critic loss {history['d_loss'][0]:.3f} "
+        f"-> {history['d_loss'][-1]:.3f}, reconstruction error |G_x(G_z(x)) - x| {error:.3f}", flush=True)
+    save_state(folder.autoencoder, model_state(ali), {"autoencoder": fits, "run": identity, "reconstruction": [error],
+                                                      "ali": {k: [float(v) for v in vs] for k, vs in history.items()}})
+    return ali
 
 
 def train_autoencoder(config: TrainConfig, *, data: TrainingData | None = None, verbose: bool = True):
