@@ -46,10 +46,14 @@ EXPECTED = {
     "09_gan_augmentation": ({"class_counts", "grid_bagan_gp_v3", "grid_capgan", "grid_acgan", "grid_wgan_gp",
                              "minority_recall"},
                             {"class_counts", "results", "results_all_metrics", "minority_recall", "verdicts", "generated_only"}),
+    "09b_augmentation_paper_table1": ({"class_counts", "grid_acgan_v3", "grid_acgan_ali_v2", "ali_reconstructions",
+                                       "table1"}, {"table1_rows", "table1", "generated_only"}),
 }
 # Parameters beyond the shared ones: at smoke's cap of 64 every Fashion-MNIST B class is full,
 # and a cap of 80 keeps Trouser (70 images) a minority class, so notebook 09's minority code runs.
-EXTRA_PARAMETERS = {"09_gan_augmentation": {"max_per_class": 80}}
+# Notebook 09b: two generators (one AC-GAN, one on ALI latents) exercise every code path; nbval runs all seven.
+EXTRA_PARAMETERS = {"09_gan_augmentation": {"max_per_class": 80},
+                    "09b_augmentation_paper_table1": {"generators": ["acgan_v3", "acgan_ali_v2"]}}
 
 
 @pytest.mark.parametrize("path", list_notebooks(NOTEBOOKS_DIR), ids=lambda p: p.stem)

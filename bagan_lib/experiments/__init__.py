@@ -12,4 +12,7 @@
 * :mod:`.augmented_sets`, :mod:`.downstream_classifiers`, :mod:`.augmentation_study`: notebook 09: the training
   sets compared, the CNN and CNN-SVM and their metrics, the protocol, budgets and verdicts over seeds
   (``python -m bagan_lib augmentation combine``).
+* :mod:`.augmentation_table1`: notebook 09b: the augmentation paper's Table I on its own protocol, the Fig. 7
+  check (ALI reconstructions against duplicates) and the generated-only classifier
+  (``python -m bagan_lib augmentation table1``).
 """

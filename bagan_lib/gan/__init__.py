@@ -7,6 +7,8 @@
 * :mod:`.objectives`: ``OBJECTIVES``: each objective's critic terms and generator loss, as data.
 * :mod:`.trainer`: :class:`~.trainer.AdversarialTrainer`, the one ``keras.Model`` with ``train_step`` that every
   model runs on (critic steps, fake labels, wrong labels, penalty). Notebooks 01-09.
+* :mod:`.ali`: ALI's three players on the shared trainer (:class:`~.ali.ALITrainer`) and AC-GAN on ALI latents
+  (:class:`~.ali.RealLatentMixture`, the masked source term). Notebook 09b; augmentation paper Eq. 4-5.
 * :mod:`.critic_parts`: the conditional critic factored (image features once, the label head once per class); the
   same mathematics as Eq. 14 with fewer FLOPs.
 * :mod:`.optimizer_step`: Adam on summed embedding rows (the textbook update).

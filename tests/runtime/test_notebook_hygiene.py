@@ -18,7 +18,7 @@ from bagan_lib.runtime.main_job import NOTEBOOK_NAME, NOTEBOOKS_DIR
 
 PLANNED = ["00_setup_and_data", "01_gan_loss", "02_wgan_gp", "03_dragan", "04_bagan",
            "05_supervised_autoencoder", "06_bagan_gp", "07_capgan_cvae", "08_evaluation",
-           "09_gan_augmentation"]
+           "09_gan_augmentation", "09b_augmentation_paper_table1"]
 SHARED_NAMES = {"profile", "dataset", "seed", "gp_lambda", "latent_dim", "image_size", "epochs", "out_dir"}
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
