@@ -230,8 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="inspect datasets and imbalance protocols")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     summary = data_commands.add_parser("summary", help="images per class and split after a protocol")
-    summary.add_argument("--dataset", required=True, help="fashion_mnist, mnist, cifar10, digits, "
-                         "synthetic_cells, folder:PATH or npz:PATH")
+    summary.add_argument("--dataset", required=True, help="fashion_mnist, mnist, cifar10, cifar100, cifar100_coarse, "
+                         "digits, synthetic_cells, folder:PATH or npz:PATH")
     summary.add_argument("--protocol", default="none", choices=PROTOCOL_NAMES)
     _add_protocol_options(summary)
     summary.add_argument("--seed", type=_seed, default=42)
@@ -278,7 +278,8 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
     train.add_argument("--model", required=True, choices=MODEL_NAMES)
     train.add_argument("--dataset", default="synthetic_cells",
-                       help="fashion_mnist, mnist, cifar10, digits, synthetic_cells, folder:PATH or npz:PATH")
+                       help="fashion_mnist, mnist, cifar10, cifar100, cifar100_coarse, digits, synthetic_cells, "
+                            "folder:PATH or npz:PATH")
     train.add_argument("--profile", choices=list(profiles), help="size profile (default: $BAGAN_PROFILE or teach)")
     train.add_argument("--out", required=True, help="output folder: checkpoints, figures, metrics.json")
     train.add_argument("--resume", action="store_true", help="continue the run whose checkpoints are in --out")

@@ -52,6 +52,15 @@ def test_summary_capgan_with_data_dir(tmp_path, shared_data_dir):
     assert tuple(int(r[2]) for r in rows) == tuple(n if c == 1 else n // 100 for c, n in enumerate(mnist_train))
 
 
+def test_summary_augmentation_paper_names_its_classes(tmp_path, shared_data_dir):
+    result = run_cli("data", "summary", "--dataset", "fashion_mnist", "--protocol", "augmentation_paper",
+                     "--data-dir", shared_data_dir, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "{'fractions': {1: 0.5, 3: 0.65, 7: 0.8}, 'seed': 42}" in result.stdout.splitlines()[0]
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(r[-3]) for r in rows] == [6000, 3000, 6000, 3900, 6000, 6000, 6000, 4800, 6000, 6000]
+
+
 def _write_npz(path, **arrays):
     np.savez(path, **arrays)
     return f"npz:{path}"

@@ -1,14 +1,15 @@
 """Datasets, preprocessing, the imbalance protocols and the training batches.
 
-* :mod:`.loaders`: :func:`~.loaders.load_dataset` by name (Fashion-MNIST, MNIST, CIFAR-10, synthetic_cells, custom).
+* :mod:`.loaders`: :func:`~.loaders.load_dataset` by name (Fashion-MNIST, MNIST, CIFAR-10, CIFAR-100 fine and
+  coarse, synthetic_cells, custom).
 * :mod:`.sources`, :mod:`.formats`, :mod:`.custom`: where files come from (offline folders, checksums, Keras
-  downloads), the idx and CIFAR readers, your own images.
+  downloads), the idx, CIFAR-10 and CIFAR-100 readers, your own images.
 * :mod:`.dataset`: the :class:`~.dataset.Dataset` record.
 * :mod:`.pixel_range`: the one rule that decides the value range of your own float images ([0, 1], [-1, 1], 0..255).
 * :mod:`.preprocess`: resizing, channels, scaling to [-1, 1] and back.
 * :mod:`.synthetic_cells`: the generated cell-image dataset (Table 3 counts). Notebook 00.
 * :mod:`.imbalance`: the papers' imbalance protocols, ROS, stratified splits. Notebook 00; BAGAN-GP Tables 1-3,
-  CAPGAN's rate protocol.
+  CAPGAN's rate protocol, the augmentation paper's sparsified classes (its footnote 1).
 * :mod:`.batches`: step-indexed ``tf.data`` batches (batch ``s`` depends only on seed and ``s``), caps per class.
 
 >>> from bagan_lib.data import load_dataset, prepare_images

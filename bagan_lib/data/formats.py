@@ -1,4 +1,4 @@
-"""Decoding the raw dataset files: checksums, MNIST idx files, CIFAR pickles.
+"""Decoding the raw dataset files: checksums, MNIST idx files, CIFAR-10 and CIFAR-100 pickles.
 
 These functions know file formats and nothing about where files live; the
 lookup order is in :mod:`bagan_lib.data.sources`.
@@ -59,7 +59,7 @@ def read_idx(path: Path) -> np.ndarray:
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickler that can rebuild numpy arrays and nothing else.
 
-    The CIFAR batches are Python pickles; refusing every other class means a
+    The CIFAR-10 and CIFAR-100 files are Python pickles; refusing every other class means a
     tampered file cannot run code while it is read.
     """
 
@@ -75,7 +75,20 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR file")
+
+
+def _load_cifar_pickle(fileobj) -> dict:
+    """One CIFAR python pickle as a dict with str keys (the files were pickled by Python 2: bytes keys)."""
+    # encoding="bytes": Python 2 str (keys, names, pixel bytes) stays bytes.
+    raw = _NumpyOnlyUnpickler(fileobj, encoding="bytes").load()
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in raw.items()}
+
+
+def _rows_to_images(data) -> np.ndarray:
+    """N x 3072 rows (1024 red, then 1024 green, then 1024 blue values, each 32x32 row by row) -> NHWC uint8."""
+    data = np.asarray(data, dtype=np.uint8)
+    return np.ascontiguousarray(data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1))
 
 
 def read_cifar_batch(fileobj, label: str) -> tuple[np.ndarray, np.ndarray]:
@@ -85,15 +98,52 @@ def read_cifar_batch(fileobj, label: str) -> tuple[np.ndarray, np.ndarray]:
     1024 green, then 1024 blue values, row by row) and ``labels`` (N ints).
     """
     try:
-        # encoding="bytes": the batches were pickled by Python 2.
-        raw = _NumpyOnlyUnpickler(fileobj, encoding="bytes").load()
-        batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in raw.items()}
-        data = np.asarray(batch["data"], dtype=np.uint8)
+        batch = _load_cifar_pickle(fileobj)
         labels = np.asarray(batch["labels"], dtype=np.int64)
-        images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
+        images = _rows_to_images(batch["data"])
     except Exception as exc:  # any decoding problem means a bad file
         raise KitError(
             f"{label} is not a valid CIFAR-10 python batch ({type(exc).__name__}: {exc}).",
             "delete it and download cifar-10-python.tar.gz again (see data/README.md).",
         ) from exc
-    return np.ascontiguousarray(images), labels
+    return images, labels
+
+
+CIFAR100_LABEL_MODES = ("fine", "coarse")  # 100 classes, or their 20 superclasses
+
+
+def read_cifar100_file(fileobj, label: str, label_mode: str = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """Decode CIFAR-100's ``train`` or ``test`` file into NHWC uint8 images and labels.
+
+    The file is one pickled dict with ``data`` (rows as in CIFAR-10),
+    ``fine_labels`` (0..99) and ``coarse_labels`` (0..19, the superclass);
+    ``label_mode`` picks which labels are returned.
+    """
+    try:
+        batch = _load_cifar_pickle(fileobj)
+        labels = np.asarray(batch[f"{label_mode}_labels"], dtype=np.int64)
+        images = _rows_to_images(batch["data"])
+        if len(labels) != len(images):
+            raise ValueError(f"{len(images)} images but {len(labels)} {label_mode} labels")
+    except Exception as exc:
+        raise KitError(
+            f"{label} is not a valid CIFAR-100 python file ({type(exc).__name__}: {exc}).",
+            "delete it and download cifar-100-python.tar.gz again (see data/README.md).",
+        ) from exc
+    return images, labels
+
+
+def read_cifar100_meta(fileobj, label: str, label_mode: str = "fine") -> tuple[str, ...]:
+    """The class names in CIFAR-100's ``meta`` file: ``fine_label_names`` (100) or ``coarse_label_names`` (20)."""
+    expected = {"fine": 100, "coarse": 20}[label_mode]
+    try:
+        names = tuple(n.decode() if isinstance(n, bytes) else str(n)
+                      for n in _load_cifar_pickle(fileobj)[f"{label_mode}_label_names"])
+        if len(names) != expected:
+            raise ValueError(f"{len(names)} {label_mode} label names, expected {expected}")
+    except Exception as exc:
+        raise KitError(
+            f"{label} is not a valid CIFAR-100 meta file ({type(exc).__name__}: {exc}).",
+            "delete it and download cifar-100-python.tar.gz again (see data/README.md).",
+        ) from exc
+    return names

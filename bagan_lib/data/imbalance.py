@@ -19,6 +19,11 @@ Protocols
 ``bagan_prune``
     Original BAGAN paper: one class is pruned to a ``fraction`` of the largest
     other class; every other class keeps everything.
+``augmentation_paper``
+    "On Data Augmentation Using GANs", footnote 1: Fashion-MNIST's classes 1, 3
+    and 7 keep 50, 65 and 80 % of their images; on CIFAR-100, 20 classes drawn
+    with the seed keep 65, 70, 75 or 80 %, five classes at each. Every other
+    class keeps everything.
 
 Helpers: :func:`oversample_indices` (random oversampling, ROS, to a balanced
 copy) and :func:`stratified_split`.
@@ -27,13 +32,21 @@ copy) and :func:`stratified_split`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from bagan_lib.errors import KitError
 
-PROTOCOL_NAMES = ("none", "bagan_gp_paper", "bagan_gp_paper_balanced", "capgan", "bagan_prune")
+PROTOCOL_NAMES = ("none", "bagan_gp_paper", "bagan_gp_paper_balanced", "capgan", "bagan_prune", "augmentation_paper")
+
+# "On Data Augmentation Using GANs", footnote 1: the sparsified classes and the share of their images they keep.
+AUGMENTATION_PAPER_FASHION = {1: 0.5, 3: 0.65, 7: 0.8}   # Fashion-MNIST: Trouser, Dress, Sneaker
+# CIFAR-100: 20 drawn classes, "sparsifying groups of four to 65%, 70%, 75% and 80%". Four fractions cannot cover
+# five groups of four, so the kit reads it as four groups (of five): 20 classes, five at each fraction.
+AUGMENTATION_PAPER_CIFAR100 = (0.65, 0.7, 0.75, 0.8)
+AUGMENTATION_PAPER_CIFAR100_CLASSES = 20
 
 # The BAGAN-GP paper's Table 1 (Fashion-MNIST) and Table 2 (CIFAR-10): the 70 % training part.
 # Table 1 B prints 387 for class 7 (Sneaker); the protocol gives 487, and only 487 makes the row
@@ -117,17 +130,79 @@ def capgan_indices(y, *, rate: float, majority: int = 0, seed: int = 42) -> np.n
     return np.sort(np.concatenate(kept))
 
 
+def floor_share(n: int, fraction: float) -> int:
+    """``floor(n * fraction)`` with ``fraction`` read as the decimal it was written as.
+
+    In floating point 0.57 * 100 is 56.99999999999999, whose floor loses an
+    image; the decimal 0.57 times 100 is exactly 57.
+    """
+    return int(Fraction(str(fraction)) * n // 1)
+
+
+def augmentation_paper_fractions(n_classes: int, *, seed: int = 42) -> dict[int, float]:
+    """The sparsified classes of the augmentation paper's protocol and the fraction each keeps (footnote 1).
+
+    10 classes (Fashion-MNIST): ``{1: 0.5, 3: 0.65, 7: 0.8}``. 100 classes
+    (CIFAR-100): 20 classes drawn without replacement by
+    ``np.random.default_rng(seed)``; the first five drawn keep 65 %, the next
+    five 70 %, then 75 and 80 % (the footnote's four groups). The paper does not
+    publish its draw, so the seed stands for it. Returned sorted by class.
+    """
+    if n_classes == 10:
+        return dict(AUGMENTATION_PAPER_FASHION)
+    if n_classes == 100:
+        drawn = np.random.default_rng(seed).choice(100, size=AUGMENTATION_PAPER_CIFAR100_CLASSES, replace=False)
+        group = AUGMENTATION_PAPER_CIFAR100_CLASSES // len(AUGMENTATION_PAPER_CIFAR100)
+        chosen = {int(c): AUGMENTATION_PAPER_CIFAR100[i // group] for i, c in enumerate(drawn)}
+        return dict(sorted(chosen.items()))
+    raise KitError(
+        f"The augmentation_paper protocol is defined for 10 classes (Fashion-MNIST: classes 1, 3, 7 keep 50, 65, "
+        f"80 %) or 100 classes (CIFAR-100: 20 drawn classes keep 65-80 %); this data has {n_classes} classes.",
+        "use --protocol capgan --rate R or bagan_prune for other datasets (or none for naturally imbalanced data "
+        "such as a two-class folder).")
+
+
+def augmentation_paper_indices(y, *, seed: int = 42, n_classes: int | None = None) -> np.ndarray:
+    """Indices kept by the augmentation paper's protocol (:func:`augmentation_paper_fractions`).
+
+    A sparsified class with ``n`` images keeps ``floor(n * fraction)`` of them
+    (Fashion-MNIST's 6000: 3000, 3900, 4800; CIFAR-100's 500: 325, 350, 375,
+    400), drawn without replacement by ``np.random.default_rng(seed)``, class by
+    class in class order, and returned in dataset order. ``n_classes``: the
+    dataset's number of classes (default: the largest label + 1).
+    """
+    y = _check_labels(y)
+    n_classes = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    fractions = augmentation_paper_fractions(n_classes, seed=seed)
+    rng = np.random.default_rng(seed)  # as capgan: one generator, its draws class by class in class order
+    kept = []
+    for c in range(n_classes):
+        members = np.flatnonzero(y == c)
+        if c in fractions:
+            members = np.sort(rng.choice(members, size=floor_share(len(members), fractions[c]), replace=False))
+        kept.append(members)
+    return np.sort(np.concatenate(kept))
+
+
 def profile_caps(split, max_per_class: int | None):
     """The per-class caps of a size profile for a protocol's training split.
 
-    One cap for every class, except for the ``capgan`` protocol, whose rate the
-    cap must not erase: there the majority class is capped at ``max_per_class``
+    One cap for every class, except for the protocols whose imbalance the cap
+    must not erase. ``capgan``: the majority class is capped at ``max_per_class``
     and every other class at ``max(1, floor(max_per_class / rate))``, so a
     capped run keeps the protocol's imbalance rate (teach, rate 10: 800 and 80).
+    ``augmentation_paper``: a sparsified class at ``floor(max_per_class *
+    fraction)``, the others at ``max_per_class`` (teach, Fashion-MNIST: 400, 520
+    and 640 for classes 1, 3 and 7).
     """
-    if max_per_class is None or split.protocol != "capgan":
+    if max_per_class is None or split.protocol not in ("capgan", "augmentation_paper"):
         return max_per_class
     n_classes = len(split.class_names)
+    if split.protocol == "augmentation_paper":
+        caps = np.full(n_classes, max_per_class)
+        for c, fraction in split.settings["fractions"].items():
+            caps[int(c)] = max(1, floor_share(max_per_class, fraction))
+        return caps
     minority = max(1, int(np.floor(max_per_class / split.settings["rate"])))
     caps = np.full(n_classes, minority)
     caps[split.settings.get("majority", 0)] = max_per_class
@@ -250,10 +325,15 @@ def apply_protocol(dataset, protocol: str = "none", *, rate: float | None = None
             raise KitError("The bagan_prune protocol needs pruned_class and fraction.",
                            "pass e.g. pruned_class=0, fraction=0.25.")
         train, val = bagan_prune_indices(y, pruned_class=pruned_class, fraction=fraction, seed=seed), empty
+    elif protocol == "augmentation_paper":
+        n_classes = len(dataset.class_names)
+        train, val = augmentation_paper_indices(y, seed=seed, n_classes=n_classes), empty
     else:
         train, val = np.arange(len(y)), empty
     settings = {k: v for k, v in dict(rate=rate, majority=majority, pruned_class=pruned_class,
                                       fraction=fraction, seed=seed).items() if v is not None}
+    if protocol == "augmentation_paper":  # which classes were sparsified, for a report to print
+        settings = {"fractions": augmentation_paper_fractions(n_classes, seed=seed), **settings}
     return ProtocolSplit(
         dataset=dataset.name, protocol=protocol, class_names=tuple(dataset.class_names),
         x_train=dataset.x_train[train], y_train=y[train],

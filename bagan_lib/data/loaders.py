@@ -3,6 +3,11 @@
 Built-in names are listed in :data:`DATASET_NAMES`; your own data is loaded
 with ``"folder:PATH"`` or ``"npz:PATH"`` (see :mod:`bagan_lib.data.custom`).
 Each built-in name maps to a small loader function in :data:`LOADERS`.
+
+CIFAR-100 has two names, as a dataset is chosen by name everywhere (the
+command line's ``--dataset``, a notebook parameter, a run's config.json):
+``cifar100`` with the 100 fine labels, ``cifar100_coarse`` with the 20
+superclasses. Both read the same official files.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from bagan_lib.errors import KitError
 
 # Lazy imports in this module: `import bagan_lib.data` stays free of TensorFlow (the command line's `data summary`).
 
-DATASET_NAMES = ("fashion_mnist", "mnist", "cifar10", "digits", "synthetic_cells", "synthetic_cells_fine")
+DATASET_NAMES = ("fashion_mnist", "mnist", "cifar10", "cifar100", "cifar100_coarse", "digits", "synthetic_cells",
+                 "synthetic_cells_fine")
 CUSTOM_FORMS = ("folder:PATH", "npz:PATH")
 
 CLASS_NAMES = {
@@ -32,13 +38,36 @@ CLASS_NAMES = {
         "airplane", "automobile", "bird", "cat", "deer",
         "dog", "frog", "horse", "ship", "truck",
     ),
+    # CIFAR-100's official names (its meta file, which the loader reads): 100 classes, alphabetical ...
+    "cifar100": (
+        "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
+        "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
+        "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
+        "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
+        "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
+        "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+        "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
+        "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
+        "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger",
+        "tractor", "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
+    ),
+    # ... and the 20 superclasses of cifar100_coarse.
+    "cifar100_coarse": (
+        "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+        "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+        "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+        "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
+        "vehicles_1", "vehicles_2",
+    ),
     "digits": tuple(str(i) for i in range(10)),
 }  # fmt: skip
 
 
 def _load_downloadable(name: str, data_dir, seed: int, download: bool) -> Dataset:
-    (x_train, y_train, x_test, y_test), source = sources.find_and_read(name, data_dir, download)
-    return Dataset(name, CLASS_NAMES[name], x_train, y_train, x_test, y_test, source)
+    """The official files; class names from the files where they hold them (CIFAR-100's meta), else CLASS_NAMES."""
+    found = sources.find_and_read(name, data_dir, download)
+    x_train, y_train, x_test, y_test = found.splits
+    return Dataset(name, found.class_names or CLASS_NAMES[name], x_train, y_train, x_test, y_test, found.source)
 
 
 def _load_digits(name: str, data_dir, seed: int, download: bool) -> Dataset:
@@ -80,6 +109,8 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "fashion_mnist": _load_downloadable,
     "mnist": _load_downloadable,
     "cifar10": _load_downloadable,
+    "cifar100": _load_downloadable,
+    "cifar100_coarse": _load_downloadable,
     "digits": _load_digits,
     "synthetic_cells": _load_synthetic_cells,
     "synthetic_cells_fine": _load_synthetic_cells,
@@ -93,9 +124,9 @@ def load_dataset(
 
     Args:
         name: One of :data:`DATASET_NAMES`, ``"folder:PATH"`` or ``"npz:PATH"``.
-        data_dir: Extra folder to look in first for fashion_mnist, mnist and cifar10.
+        data_dir: Extra folder to look in first for fashion_mnist, mnist, cifar10 and cifar100.
         seed: Seed of the digits train/test split and of synthetic_cells.
-        download: Let Keras download a missing fashion_mnist / mnist / cifar10.
+        download: Let Keras download a missing fashion_mnist / mnist / cifar10 / cifar100.
 
     Raises:
         KitError: unknown name or unusable custom data (the message says the fix).
@@ -111,6 +142,8 @@ def load_dataset(
                 raise KitError(f"{name!r} has no path after {prefix!r}.", f"write e.g. {prefix}/data/my_images.")
             return loader(path, name)
     key = name.strip().lower().replace("-", "_")
+    if key.startswith(("cifar_10", "cifar_100")):  # "CIFAR-10", "CIFAR-100" as the papers write them
+        key = "cifar" + key[len("cifar_"):]
     if key not in LOADERS:
         raise KitError(f"Unknown dataset {name!r}.", _valid_names())
     return LOADERS[key](key, data_dir, seed, download)

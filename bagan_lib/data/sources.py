@@ -1,4 +1,4 @@
-"""Where the downloadable datasets (Fashion-MNIST, MNIST, CIFAR-10) come from.
+"""Where the downloadable datasets (Fashion-MNIST, MNIST, CIFAR-10, CIFAR-100) come from.
 
 :func:`find_and_read` looks in these places, in this order, and uses the first
 one that holds a complete set of files:
@@ -13,7 +13,9 @@ one that holds a complete set of files:
 
 In places 1-3 the files may sit directly in the folder or in a subfolder named
 after the dataset (``fashion_mnist/`` or ``fashion-mnist/``, ``mnist/``,
-``cifar10/`` or ``cifar-10-batches-py/``).
+``cifar10/`` or ``cifar-10-batches-py/``, ``cifar100/`` or ``cifar-100-python/``).
+``cifar100`` and ``cifar100_coarse`` read the same files: the fine labels (100
+classes) or the coarse ones (20 superclasses).
 
 Every file with a published checksum is verified before it is read; a wrong
 checksum raises :class:`~bagan_lib.errors.ChecksumError` instead of silently
@@ -32,7 +34,7 @@ from typing import Callable, NamedTuple, Union
 
 import numpy as np
 
-from bagan_lib.data.formats import read_cifar_batch, read_idx, verify_file
+from bagan_lib.data.formats import read_cifar100_file, read_cifar100_meta, read_cifar_batch, read_idx, verify_file
 from bagan_lib.errors import DatasetNotFoundError, KitError
 from bagan_lib.notebook_setup import configure_tensorflow_environment, silenced_native_stderr
 
@@ -43,10 +45,12 @@ Splits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class Found(NamedTuple):
-    """A dataset read from disk, and the exact file or folder it came from."""
+    """A dataset read from disk, the exact file or folder it came from, and its class names if the files hold them
+    (CIFAR-100's ``meta``; None: the loader's :data:`~bagan_lib.data.loaders.CLASS_NAMES`)."""
 
     splits: Splits
     source: str
+    class_names: tuple[str, ...] | None = None
 
 
 # A reader gets a path and returns Found, a note on why it could not (str),
@@ -87,11 +91,18 @@ CIFAR10_TARBALL = "cifar-10-python.tar.gz"
 CIFAR10_TARBALL_MD5 = "c58f30108f718f92721af3b95e74349a"  # published on the CIFAR page
 CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 
+CIFAR100_TARBALL = "cifar-100-python.tar.gz"
+CIFAR100_TARBALL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"  # published on the CIFAR page
+CIFAR100_FILES = ("train", "test", "meta")
+CIFAR100_FOLDERS = ("cifar100", "cifar-100-python", "cifar100/cifar-100-python")
+
 # Subfolder names accepted inside data_dir / BAGAN_DATA_DIR / data/.
 SUBFOLDERS = {
     "fashion_mnist": ("fashion_mnist", "fashion-mnist"),
     "mnist": ("mnist",),
     "cifar10": ("cifar10", "cifar-10-batches-py", "cifar10/cifar-10-batches-py"),
+    "cifar100": CIFAR100_FOLDERS,
+    "cifar100_coarse": CIFAR100_FOLDERS,  # the same files, read with the coarse labels
 }
 DOWNLOADABLE = tuple(SUBFOLDERS)
 
@@ -160,6 +171,56 @@ def read_cifar_tarball(path: Path) -> Union[Found, str, None]:
         return _cifar_from_batches(lambda name: tar.extractfile(members[name]), str(path))
 
 
+def cifar100_label_mode(dataset: str) -> str:
+    """``"coarse"`` for ``cifar100_coarse`` (20 superclasses), else ``"fine"`` (100 classes)."""
+    return "coarse" if dataset == "cifar100_coarse" else "fine"
+
+
+def _cifar100_from(open_file: Callable[[str], io.BufferedIOBase], where: str, label_mode: str) -> Found:
+    parts = {}
+    for name in ("train", "test"):
+        with open_file(name) as f:
+            parts[name] = read_cifar100_file(f, f"{where}/{name}", label_mode)
+    with open_file("meta") as f:
+        names = read_cifar100_meta(f, f"{where}/meta", label_mode)
+    (x_train, y_train), (x_test, y_test) = parts["train"], parts["test"]
+    return Found(_as_splits(x_train, y_train, x_test, y_test), where, names)
+
+
+def read_cifar100_dir(directory: Path, label_mode: str = "fine") -> Union[Found, str, None]:
+    """Read the extracted ``cifar-100-python/`` files (``train``, ``test``, ``meta``)."""
+    problem = _incomplete(directory, CIFAR100_FILES)
+    if problem is not False:
+        return problem
+    return _cifar100_from(lambda name: open(directory / name, "rb"), str(directory), label_mode)
+
+
+def read_cifar100_tarball(path: Path, label_mode: str = "fine") -> Union[Found, str, None]:
+    """Read the files straight out of ``cifar-100-python.tar.gz`` (no extraction), after its md5."""
+    if not path.is_file():
+        return None
+    verify_file(path, CIFAR100_TARBALL_MD5, "md5")
+    with tarfile.open(path, "r:gz") as tar:
+        # the tarball also holds file.txt~; only cifar-100-python/<name> counts (a bare "train" elsewhere is not it)
+        members = {Path(m.name).name: m for m in tar.getmembers()
+                   if m.isfile() and Path(m.name).parent.name == "cifar-100-python"}
+        missing = [n for n in CIFAR100_FILES if n not in members]
+        if missing:
+            return f"{path} lacks cifar-100-python/{', cifar-100-python/'.join(missing)}"
+        return _cifar100_from(lambda name: tar.extractfile(members[name]), str(path), label_mode)
+
+
+def read_cifar100_dir_or_tarball(directory: Path, label_mode: str = "fine") -> Union[Found, str, None]:
+    """Extracted files in ``directory``, else ``cifar-100-python.tar.gz`` there."""
+    files = read_cifar100_dir(directory, label_mode)
+    if isinstance(files, Found):
+        return files
+    tarball = read_cifar100_tarball(directory / CIFAR100_TARBALL, label_mode)
+    if isinstance(tarball, Found):
+        return tarball
+    return "; ".join(note for note in (files, tarball) if note) or None
+
+
 def _as_splits(x_train, y_train, x_test, y_test) -> Splits:
     """Give every image array a channel axis and every label array int64."""
     def images(x):
@@ -200,6 +261,8 @@ def read_cifar_dir_or_tarball(directory: Path) -> Union[Found, str, None]:
 def _folder_reader(dataset: str) -> Reader:
     if dataset == "cifar10":
         return read_cifar_dir_or_tarball
+    if dataset.startswith("cifar100"):
+        return lambda d: read_cifar100_dir_or_tarball(d, cifar100_label_mode(dataset))
     return lambda d: read_idx_dir(d, dataset)
 
 
@@ -209,6 +272,13 @@ def _keras_cache_candidates(dataset: str) -> list[tuple[Path, Reader]]:
         return [(cache / "fashion-mnist", lambda d: read_idx_dir(d, "fashion_mnist"))]
     if dataset == "mnist":
         return [(cache / KERAS_MNIST_NPZ, read_keras_mnist_npz)]
+    if dataset.startswith("cifar100"):
+        mode = cifar100_label_mode(dataset)
+        return [
+            # Keras 3 extracts here; Keras 2 extracted to cifar-100-python/.
+            (cache / "cifar-100-python-target" / "cifar-100-python", lambda d: read_cifar100_dir(d, mode)),
+            (cache / "cifar-100-python", lambda d: read_cifar100_dir(d, mode)),
+        ]
     return [
         # Keras 3 extracts here; Keras 2 extracted to cifar-10-batches-py/.
         (cache / "cifar-10-batches-py-target" / "cifar-10-batches-py", read_cifar_dir),
@@ -266,12 +336,10 @@ def download_with_keras(dataset: str) -> None:
             import tensorflow  # noqa: F401
     import keras  # lazy: importing Keras imports TensorFlow
 
-    loaders = {
-        "fashion_mnist": keras.datasets.fashion_mnist,
-        "mnist": keras.datasets.mnist,
-        "cifar10": keras.datasets.cifar10,
-    }
-    loaders[dataset].load_data()
+    if dataset.startswith("cifar100"):  # one tarball for both names; the label mode picks the labels Keras returns
+        keras.datasets.cifar100.load_data(label_mode=cifar100_label_mode(dataset))
+    else:  # keras.datasets.fashion_mnist, .mnist, .cifar10
+        getattr(keras.datasets, dataset).load_data()
 
 
 def find_and_read(dataset: str, data_dir=None, download: bool = True) -> Found:
@@ -313,7 +381,7 @@ def find_and_read(dataset: str, data_dir=None, download: bool = True) -> Found:
         f"Dataset {dataset!r} not found. Tried: "
         + "; ".join(f"({i}) {t}" for i, t in enumerate(tried, 1))
         + ".",
-        f"put the files ({_file_description(dataset)}) in {REPO_DATA_DIR / dataset}/ or in a "
+        f"put the files ({_file_description(dataset)}) in {REPO_DATA_DIR / SUBFOLDERS[dataset][0]}/ or in a "
         f"folder named by the {ENV_VAR} environment variable (or pass data_dir=...); "
         "see data/README.md for layouts and checksums.",
     )
@@ -322,4 +390,6 @@ def find_and_read(dataset: str, data_dir=None, download: bool = True) -> Found:
 def _file_description(dataset: str) -> str:
     if dataset == "cifar10":
         return f"{CIFAR10_TARBALL} or its extracted cifar-10-batches-py/ folder"
+    if dataset.startswith("cifar100"):
+        return f"{CIFAR100_TARBALL} or its extracted cifar-100-python/ folder with {', '.join(CIFAR100_FILES)}"
     return "the four official .gz files " + ", ".join(IDX_FILES)

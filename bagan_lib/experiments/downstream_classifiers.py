@@ -9,7 +9,8 @@
   the trained CNN's penultimate ``features``, standardised, feed an RBF SVM
   (scikit-learn's ``SVC``).
 * :func:`classification_metrics`: accuracy, macro precision, recall and F1,
-  balanced accuracy, per-class recall and top-k accuracy (scikit-learn), and
+  balanced accuracy, per-class recall and top-k accuracy (scikit-learn; none
+  for two classes, where the paper reports accuracy alone), and
   :func:`summarize_seeds` their mean and standard deviation over seeds.
 """
 
@@ -81,29 +82,44 @@ class CnnSvm:
         return self
 
     def decision_function(self, x) -> np.ndarray:
-        return self.svm.decision_function(cnn_features(self.cnn, x))
+        """One column of decision values per class, ``(n, n_classes)``, whose argmax is the predicted class."""
+        values = self.svm.decision_function(cnn_features(self.cnn, x))
+        # a binary SVC gives one value, > 0 for its second class: as two columns, the argmax names the same class
+        return np.stack([-values, values], axis=1) if values.ndim == 1 else values
 
     def predict(self, x) -> np.ndarray:
         return self.svm.predict(cnn_features(self.cnn, x))
 
 
-def classification_metrics(y_true, scores, *, n_classes: int, top_k: int = 2) -> dict:
+def classification_metrics(y_true, scores, *, n_classes: int, top_k: int | None = 2) -> dict:
     """Accuracy, macro precision/recall/F1, balanced accuracy, top-k accuracy and per-class recall.
 
     ``scores``: (n, n_classes) logits or decision values (the predicted class is their argmax).
+    ``top_k``: the k of the top-k column, or None for no such column. "On Data
+    Augmentation Using GANs" (section on metrics) reports top-k accuracy for
+    Fashion-MNIST and CIFAR-100 and accuracy alone for the two-class
+    histopathology set: with k >= n_classes every true class is in the top k,
+    so the score is 1.0 whatever the classifier, and a k that large is refused.
     """
     y_true, scores = np.asarray(y_true), np.asarray(scores)
     if scores.shape != (len(y_true), n_classes):
         raise KitError(f"scores have shape {scores.shape}; need ({len(y_true)}, {n_classes}).",
                        "pass one row of class scores per test image.")
+    if top_k is not None and not 1 <= top_k < n_classes:
+        raise KitError(f"top_k={top_k!r} with {n_classes} classes: top-k needs more than k classes (with "
+                       f"k >= {n_classes} every image counts as right).",
+                       f"pass top_k=None for {n_classes} classes" + (" (the paper reports accuracy alone for its "
+                       "two-class set)" if n_classes == 2 else f", or a k from 1 to {n_classes - 1}") + ".")
     y_pred = scores.argmax(axis=1)
     labels = np.arange(n_classes)
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=labels,
                                                                        average="macro", zero_division=0)
     per_class = metrics.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     out = {"accuracy": metrics.accuracy_score(y_true, y_pred), "macro precision": precision,
-           "macro recall": recall, "macro F1": f1, "balanced accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
-           f"top-{top_k} accuracy": metrics.top_k_accuracy_score(y_true, scores, k=top_k, labels=labels)}
+           "macro recall": recall, "macro F1": f1, "balanced accuracy": metrics.balanced_accuracy_score(y_true, y_pred)}
+    if top_k is not None:  # two classes allow k=1 only: the accuracy (scikit-learn refuses two score columns there)
+        out[f"top-{top_k} accuracy"] = (metrics.top_k_accuracy_score(y_true, scores, k=top_k, labels=labels)
+                                        if n_classes > 2 else out["accuracy"])
     out.update({f"recall {c}": r for c, r in enumerate(per_class)})
     return {k: float(v) for k, v in out.items()}
 

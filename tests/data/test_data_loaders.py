@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bagan_lib.data import DATASET_NAMES, Dataset, load_dataset, sources
+from bagan_lib.data import CLASS_NAMES, DATASET_NAMES, Dataset, load_dataset, sources
 from bagan_lib.data.formats import read_cifar_batch
 from bagan_lib.errors import ChecksumError, DatasetNotFoundError, KitError
 from folder_snapshot import snapshot
@@ -31,6 +31,7 @@ FASHION_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
+REAL_DOWNLOAD = sources.download_with_keras  # `isolated` replaces it; one test calls it with a fake keras
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -354,6 +355,142 @@ def test_cifar10_refuses_pickled_code(isolated):
 
 
 # --------------------------------------------------------------------------
+# CIFAR-100 (fake, tiny, in the official format: one train and one test pickle, and meta)
+# --------------------------------------------------------------------------
+CIFAR100_FINE = {"train": [0, 99, 42, 7, 1, 98], "test": [3, 99, 0, 50]}
+CIFAR100_COARSE = {"train": [4, 19, 8, 7, 1, 18], "test": [12, 19, 4, 16]}
+
+
+def write_fake_cifar100(folder: Path) -> dict[str, np.ndarray]:
+    """``train``, ``test`` and ``meta`` as the official cifar-100-python/ holds them (Python 2 pickles)."""
+    folder.mkdir(parents=True)
+    raw = {}
+    for i, split in enumerate(("train", "test")):
+        n = len(CIFAR100_FINE[split])
+        raw[split] = np.random.default_rng(100 + i).integers(0, 256, (n, 3072), dtype=np.uint8)
+        batch = {"filenames": [f"img_{j}.png" for j in range(n)], "batch_label": f"{split}ing batch 1 of 1",
+                 "fine_labels": CIFAR100_FINE[split], "coarse_labels": CIFAR100_COARSE[split], "data": raw[split]}
+        (folder / split).write_bytes(py2_pickle(batch))
+    meta = {"fine_label_names": list(CLASS_NAMES["cifar100"]), "coarse_label_names": list(CLASS_NAMES["cifar100_coarse"])}
+    (folder / "meta").write_bytes(py2_pickle(meta))
+    (folder / "file.txt~").write_bytes(b"")  # the official tarball carries this stray file too
+    return raw
+
+
+def check_fake_cifar100(ds: Dataset, raw: dict[str, np.ndarray], mode: str = "fine") -> None:
+    assert ds.x_train.shape == (6, 32, 32, 3) and ds.x_test.shape == (4, 32, 32, 3)
+    assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.int64
+    first = raw["train"][0]
+    # a row is 1024 red, 1024 green, 1024 blue values (CHW), each 32x32 row-major: HWC after decoding
+    assert ds.x_train[0, 0, 0].tolist() == [first[0], first[1024], first[2048]]
+    assert ds.x_train[0, 2, 5, 1] == first[1024 + 2 * 32 + 5]
+    np.testing.assert_array_equal(ds.x_test[3, :, :, 2], raw["test"][3, 2048:].reshape(32, 32))
+    labels = CIFAR100_FINE if mode == "fine" else CIFAR100_COARSE
+    assert ds.y_train.tolist() == labels["train"] and ds.y_test.tolist() == labels["test"]
+
+
+def test_cifar100_folder_fine_and_coarse(isolated):
+    raw = write_fake_cifar100(isolated / "data" / "cifar-100-python")
+    before = snapshot(isolated)
+    fine = load_dataset("cifar100", data_dir=isolated / "data")
+    check_fake_cifar100(fine, raw, "fine")
+    assert fine.name == "cifar100" and fine.n_classes == 100 and fine.source == str(isolated / "data" / "cifar-100-python")
+    assert fine.class_names[:3] == ("apple", "aquarium_fish", "baby") and fine.class_names[99] == "worm"
+    assert fine.class_names == CLASS_NAMES["cifar100"]
+    coarse = load_dataset("CIFAR-100_coarse", data_dir=isolated / "data")
+    check_fake_cifar100(coarse, raw, "coarse")
+    assert coarse.name == "cifar100_coarse" and coarse.n_classes == 20
+    assert coarse.class_names[4] == "fruit_and_vegetables" and coarse.class_names[19] == "vehicles_2"
+    np.testing.assert_array_equal(coarse.x_train, fine.x_train)  # the same images, other labels
+    assert snapshot(isolated) == before
+
+
+def test_cifar100_class_names_come_from_meta(isolated):
+    folder = isolated / "cifar100"
+    write_fake_cifar100(folder)
+    renamed = {"fine_label_names": [f"f{i}" for i in range(100)], "coarse_label_names": [f"c{i}" for i in range(20)]}
+    (folder / "meta").write_bytes(py2_pickle(renamed))
+    assert load_dataset("cifar100", data_dir=isolated).class_names[42] == "f42"
+    assert load_dataset("cifar100_coarse", data_dir=isolated).class_names[7] == "c7"
+    (folder / "meta").write_bytes(py2_pickle({"fine_label_names": ["a", "b"], "coarse_label_names": []}))
+    with pytest.raises(KitError, match=r"meta is not a valid CIFAR-100 meta file .*2 fine label names"):
+        load_dataset("cifar100", data_dir=isolated)
+
+
+def test_cifar100_tarball_checksum_then_read_without_extracting(isolated, monkeypatch):
+    raw = write_fake_cifar100(isolated / "build" / "cifar-100-python")
+    folder = isolated / "cifar100"
+    folder.mkdir()
+    tarball = folder / sources.CIFAR100_TARBALL
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(isolated / "build" / "cifar-100-python", arcname="cifar-100-python")
+    shutil.rmtree(isolated / "build")
+
+    before = snapshot(isolated)
+    with pytest.raises(ChecksumError) as info:  # the official md5 does not match the made-up tarball
+        load_dataset("cifar100", data_dir=isolated)
+    message = str(info.value)
+    assert "eb9058c3a382ffc7106e4002c42a8d85" in message and "md5" in message and str(tarball) in message
+    assert hashlib.md5(tarball.read_bytes()).hexdigest() in message
+
+    monkeypatch.setattr(sources, "CIFAR100_TARBALL_MD5", hashlib.md5(tarball.read_bytes()).hexdigest())
+    fine = load_dataset("cifar100", data_dir=isolated)
+    check_fake_cifar100(fine, raw, "fine")
+    assert fine.source == str(tarball) and fine.class_names == CLASS_NAMES["cifar100"]
+    coarse = load_dataset("cifar100_coarse", data_dir=isolated)
+    check_fake_cifar100(coarse, raw, "coarse")
+    assert coarse.class_names == CLASS_NAMES["cifar100_coarse"]
+    assert snapshot(isolated) == before  # nothing extracted
+
+
+def test_cifar100_keras_download_then_read_back(isolated, monkeypatch):
+    """Keras' own download, with the label mode of the name; its Keras 3 cache layout is read back and checked."""
+    calls = []
+
+    def load_data(label_mode="fine"):  # stands in for keras.datasets.cifar100.load_data: fills the cache
+        calls.append(label_mode)
+        write_fake_cifar100(isolated / "keras_home" / "datasets" / "cifar-100-python-target" / "cifar-100-python")
+
+    fake_keras = types.ModuleType("keras")
+    fake_keras.datasets = types.SimpleNamespace(cifar100=types.SimpleNamespace(load_data=load_data))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))  # no TensorFlow start-up
+    monkeypatch.setattr(sources, "download_with_keras", REAL_DOWNLOAD)  # the real one, undoing `isolated`
+    ds = load_dataset("cifar100_coarse")
+    assert calls == ["coarse"] and ds.n_classes == 20
+    assert ds.source == str(isolated / "keras_home" / "datasets" / "cifar-100-python-target" / "cifar-100-python")
+    assert load_dataset("cifar100").y_train.tolist() == CIFAR100_FINE["train"] and calls == ["coarse"]  # cached
+
+
+def test_cifar100_not_found_lists_every_place(isolated):
+    given = isolated / "does_not_exist"
+    before = snapshot(isolated)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_dataset("cifar100_coarse", data_dir=given)
+    message = str(info.value)
+    for place in (given, given / "cifar100", given / "cifar-100-python", given / "cifar100" / "cifar-100-python",
+                  isolated / "repo_data" / "cifar-100-python",
+                  isolated / "keras_home" / "datasets" / "cifar-100-python-target" / "cifar-100-python",
+                  isolated / "keras_home" / "datasets" / "cifar-100-python"):
+        assert str(place) in message
+    assert "BAGAN_DATA_DIR: not set" in message and "download: failed" in message
+    assert "cifar-100-python.tar.gz or its extracted cifar-100-python/ folder with train, test, meta" in message
+    assert f"in {isolated / 'repo_data' / 'cifar100'}/" in message and "data/README.md" in message
+    assert snapshot(isolated) == before
+
+
+def test_cifar100_incomplete_folder_and_pickled_code(isolated):
+    raw = write_fake_cifar100(isolated / "cifar100")
+    (isolated / "cifar100" / "test").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"incomplete \(missing test\)"):
+        load_dataset("cifar100", data_dir=isolated, download=False)
+    evil = {"data": raw["train"], "fine_labels": OrderedDict(), "coarse_labels": []}  # any non-numpy class
+    (isolated / "cifar100" / "test").write_bytes(py2_pickle(evil))
+    with pytest.raises(KitError, match="cifar100/test is not a valid CIFAR-100 python file"):
+        load_dataset("cifar100", data_dir=isolated)
+
+
+# --------------------------------------------------------------------------
 # digits and synthetic_cells
 # --------------------------------------------------------------------------
 def test_digits():
@@ -410,6 +547,10 @@ def test_unknown_name_lists_valid_names():
 
 def test_name_spelling_is_forgiving(isolated, shared_data_dir):
     assert load_dataset("Fashion-MNIST", data_dir=shared_data_dir).name == "fashion_mnist"
+    with pytest.raises(DatasetNotFoundError, match="Dataset 'cifar10' not found"):
+        load_dataset("CIFAR-10", download=False)
+    with pytest.raises(DatasetNotFoundError, match="Dataset 'cifar100' not found"):
+        load_dataset("CIFAR-100", download=False)
 
 
 def test_dataset_checks_its_invariants():

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import collections
 import gzip
+import types
 
 import numpy as np
 import pytest
 
 from bagan_lib.errors import KitError
+from bagan_lib.data.batches import cap_per_class
 from bagan_lib.data.imbalance import (
-    PAPER_TABLES, apply_protocol, bagan_gp_paper_indices, bagan_prune_indices, capgan_indices, oversample_indices,
-    stratified_split)
+    PAPER_TABLES, apply_protocol, augmentation_paper_fractions, augmentation_paper_indices, bagan_gp_paper_indices,
+    bagan_prune_indices, capgan_indices, floor_share, oversample_indices, profile_caps, stratified_split)
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +150,79 @@ def test_apply_protocol_rejects_unknown_and_unused_arguments():
         apply_protocol(_Data, "bagan_prune", rate=3, pruned_class=1, fraction=0.5)
     with pytest.raises(KitError, match="needs a rate"):
         apply_protocol(_Data, "capgan")
+
+
+# --------------------------------------------------------------------------
+# "On Data Augmentation Using GANs", footnote 1
+# --------------------------------------------------------------------------
+def test_augmentation_paper_fashion_mnist_counts(fashion_labels):
+    """Classes 1, 3, 7 keep 50, 65, 80 % of the official 6000: 3000, 3900, 4800; the others all 6000."""
+    kept = augmentation_paper_indices(fashion_labels, seed=42)
+    assert counts(fashion_labels, kept) == (6000, 3000, 6000, 3900, 6000, 6000, 6000, 4800, 6000, 6000)
+    assert np.array_equal(kept, np.unique(kept))  # no image twice, dataset order
+    for c in (0, 2, 9):  # an untouched class keeps exactly its own images
+        assert np.array_equal(kept[fashion_labels[kept] == c], np.flatnonzero(fashion_labels == c))
+    again, other = augmentation_paper_indices(fashion_labels, seed=42), augmentation_paper_indices(fashion_labels, seed=7)
+    assert np.array_equal(kept, again) and not np.array_equal(kept, other)
+    assert counts(fashion_labels, other) == counts(fashion_labels, kept)
+
+
+def test_augmentation_paper_through_apply_protocol_names_its_classes(fashion_labels):
+    data = types.SimpleNamespace(name="fashion_mnist", class_names=tuple("abcdefghij"), y_train=fashion_labels,
+                                 x_train=np.arange(len(fashion_labels)).reshape(-1, 1, 1, 1),
+                                 x_test=np.zeros((0, 1, 1, 1)), y_test=np.zeros(0, np.int64))
+    split = apply_protocol(data, "augmentation_paper", seed=42)
+    assert split.settings == {"fractions": {1: 0.5, 3: 0.65, 7: 0.8}, "seed": 42}
+    assert tuple(split.counts()["train"]) == (6000, 3000, 6000, 3900, 6000, 6000, 6000, 4800, 6000, 6000)
+    assert np.array_equal(fashion_labels[split.x_train[:, 0, 0, 0]], split.y_train)  # images beside their labels
+    with pytest.raises(KitError, match="does not take rate"):
+        apply_protocol(data, "augmentation_paper", rate=10)
+
+
+def test_augmentation_paper_cifar100_draws_20_classes_five_per_fraction():
+    """Footnote 1: 20 drawn classes at 65, 70, 75, 80 %; 20 classes over four fractions make five at each."""
+    y = np.repeat(np.arange(100), 500)
+    fractions = augmentation_paper_fractions(100, seed=42)
+    assert len(fractions) == 20 and list(fractions) == sorted(fractions)
+    assert sorted(collections.Counter(fractions.values()).items()) == [(0.65, 5), (0.7, 5), (0.75, 5), (0.8, 5)]
+    kept = augmentation_paper_indices(y, seed=42)
+    got = np.bincount(y[kept], minlength=100)
+    expected = np.full(100, 500)
+    for c, f in fractions.items():
+        expected[c] = {0.65: 325, 0.7: 350, 0.75: 375, 0.8: 400}[f]
+    assert np.array_equal(got, expected)
+    assert sorted(collections.Counter(got.tolist()).items()) == [(325, 5), (350, 5), (375, 5), (400, 5), (500, 80)]
+    # the first five drawn by default_rng(seed) keep 65 %, the next five 70 %, ...
+    drawn = np.random.default_rng(42).choice(100, size=20, replace=False)
+    assert [fractions[int(c)] for c in drawn] == [0.65] * 5 + [0.7] * 5 + [0.75] * 5 + [0.8] * 5
+    assert augmentation_paper_fractions(100, seed=42) == fractions  # same seed, same classes
+    assert set(augmentation_paper_fractions(100, seed=43)) != set(fractions)
+
+
+def test_floor_share_is_exact_on_decimals():
+    assert [floor_share(6000, f) for f in (0.5, 0.65, 0.8)] == [3000, 3900, 4800]
+    assert [floor_share(500, f) for f in (0.65, 0.7, 0.75, 0.8)] == [325, 350, 375, 400]
+    assert int(np.floor(100 * 0.57)) == 56 and floor_share(100, 0.57) == 57  # floating point loses one image
+    assert floor_share(64, 0.65) == 41 and floor_share(7, np.float64(0.5)) == 3
+
+
+def test_augmentation_paper_capped_profile_keeps_the_fractions():
+    """A capped profile caps a sparsified class at floor(cap * fraction): smoke 64 -> 32, 41, 51; teach 800 ->
+    400, 520, 640."""
+    split = types.SimpleNamespace(protocol="augmentation_paper", class_names=tuple("abcdefghij"),
+                                  settings={"fractions": {1: 0.5, 3: 0.65, 7: 0.8}, "seed": 42})
+    assert profile_caps(split, 64).tolist() == [64, 32, 64, 41, 64, 64, 64, 51, 64, 64]
+    assert profile_caps(split, 800).tolist() == [800, 400, 800, 520, 800, 800, 800, 640, 800, 800]
+    assert profile_caps(split, None) is None
+    y = np.repeat(np.arange(10), [6000, 3000, 6000, 3900, 6000, 6000, 6000, 4800, 6000, 6000])
+    keep = cap_per_class(y, profile_caps(split, 800), seed=0)
+    assert np.bincount(y[keep]).tolist() == [800, 400, 800, 520, 800, 800, 800, 640, 800, 800]
+
+
+def test_augmentation_paper_refuses_other_class_counts():
+    y = np.repeat(np.arange(7), 100)
+    with pytest.raises(KitError) as info:
+        augmentation_paper_indices(y)
+    message = str(info.value)
+    assert "10 classes (Fashion-MNIST" in message and "100 classes (CIFAR-100" in message
+    assert "has 7 classes" in message and "Fix: use --protocol capgan" in message

@@ -98,6 +98,36 @@ def test_metrics_match_hand_counts():
     assert table.loc[0, "accuracy"] == "0.600 ± 0.100" and table.loc[0, "seeds"] == 2
 
 
+def test_metrics_of_two_classes_have_no_top_k():
+    """The augmentation paper reports accuracy alone for its two-class set: top-k with k >= 2 is always 1.0."""
+    y = np.array([0, 0, 0, 1, 1])
+    scores = np.array([[2, 1], [0, 1], [3, 0], [0, 4], [1, 0]], float)  # predictions 0 1 0 1 0
+    m = downstream.classification_metrics(y, scores, n_classes=2, top_k=None)
+    assert not any(k.startswith("top-") for k in m)
+    assert m["accuracy"] == pytest.approx(3 / 5) and [m["recall 0"], m["recall 1"]] == pytest.approx([2 / 3, 1 / 2])
+    assert m["balanced accuracy"] == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert downstream.classification_metrics(y, scores, n_classes=2, top_k=1)["top-1 accuracy"] == m["accuracy"]
+    with pytest.raises(KitError, match=r"top-k needs more than k classes.*Fix: pass top_k=None for 2 classes"):
+        downstream.classification_metrics(y, scores, n_classes=2)  # the default k=2
+    with pytest.raises(KitError, match="a k from 1 to 2"):
+        downstream.classification_metrics(np.array([0, 1, 2]), np.eye(3), n_classes=3, top_k=3)
+
+
+def test_cnn_svm_of_two_classes_gives_two_columns():
+    """A binary SVC has one decision value; CnnSvm gives two columns whose argmax is its prediction."""
+    image = keras.Input((SIZE, SIZE, 1))
+    features = keras.layers.Dense(2, name="features", kernel_initializer="ones")(
+        keras.layers.GlobalAveragePooling2D()(image))
+    cnn = keras.Model(image, keras.layers.Dense(2, name="logits")(features))
+    y = np.repeat([0, 1], 10)
+    x = np.ones((20, SIZE, SIZE, 1), np.float32) * (y[:, None, None, None] - 0.5)
+    x += np.random.default_rng(0).normal(0, 0.02, x.shape).astype(np.float32)
+    hybrid = downstream.CnnSvm(cnn).fit(x, y)
+    scores = hybrid.decision_function(x)
+    assert scores.shape == (20, 2) and np.array_equal(scores.argmax(1), hybrid.predict(x))
+    assert downstream.classification_metrics(y, scores, n_classes=2, top_k=None)["accuracy"] == 1.0
+
+
 def test_the_cnn_trains_with_early_stopping_and_keeps_the_best_weights():
     x, y = imbalanced()
     y = np.arange(len(y)) % N
