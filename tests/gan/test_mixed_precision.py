@@ -157,7 +157,8 @@ def test_one_bagan_gp_v3_step_is_finite_and_close_to_float32(precision):
 
 @pytest.mark.slow  # every model under both policies: about 4 minutes on one core
 @pytest.mark.parametrize("precision", list(POLICIES))
-@pytest.mark.parametrize("model", [m for m in MODEL_NAMES if m != "bagan_gp_v3"])
+# the _unmasked AC-GAN-on-ALI variants run the same networks and steps as the masked ones with acgan's loss
+@pytest.mark.parametrize("model", [m for m in MODEL_NAMES if m != "bagan_gp_v3" and not m.endswith("_unmasked")])
 def test_one_step_of_every_model_is_finite_and_close_to_float32(model, precision):
     _, logs, update = step(build(model, precision), float32_step(model)[0])
     compare(model, precision, logs, update)

@@ -56,7 +56,7 @@ def test_supervised_autoencoder_trains_the_embedding():
 def test_each_recipe_trains_a_step(model):
     recipe = RECIPES[model]
     ae = None if recipe.autoencoder is None else autoencoder(recipe.autoencoder == "supervised")
-    if recipe.autoencoder == "cvae":
+    if recipe.autoencoder in ("cvae", "ali"):  # CAPGAN's CVAE, ALI: untrained stand-ins
         keras.utils.set_random_seed(0)
         ae = build_pretraining_network(model, image_size=SIZE, channels=C, n_classes=N, latent_dim=LATENT, width=WIDTH)
     class_latents = None
@@ -92,10 +92,12 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
 
 def test_model_names_and_their_pretraining():
     assert MODEL_NAMES[:6] == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
-    assert MODEL_NAMES[6:] == ("cdcgan", "cgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # notebook 09's
+    assert MODEL_NAMES[6:13] == ("cdcgan", "cgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # nb 09's
+    assert MODEL_NAMES[13:] == ("acgan_ali_v1", "acgan_ali_v2", "acgan_ali_v1_unmasked", "acgan_ali_v2_unmasked")  # 09b
     assert [autoencoder_kind(m) for m in MODEL_NAMES[:6]] == [
         "unsupervised", None, "unsupervised", "unsupervised", "supervised", "cvae"]
-    assert all(autoencoder_kind(m) is None for m in MODEL_NAMES[6:])
+    assert all(autoencoder_kind(m) is None for m in MODEL_NAMES[6:13])
+    assert all(autoencoder_kind(m) == "ali" for m in MODEL_NAMES[13:])
     assert [default_reconstruction(m) for m in MODEL_NAMES[:6]] == ["l2", "l1", "l1", "l1", "l1", "capgan_elbo"]
 
 
