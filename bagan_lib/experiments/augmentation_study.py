@@ -81,10 +81,15 @@ def validation_images(data, *, seed: int = 0):
     return data.x[train], data.y[train], data.x[val], data.y[val]
 
 
+# protocol -> the protocol of its balanced original: Table 1 B -> A; the augmentation paper's sparsified classes -> none
+BALANCED_ORIGINALS = {"bagan_gp_paper": "bagan_gp_paper_balanced", "augmentation_paper": "none"}
+
+
 def balanced_images(config, profile, n_per_class: int):
     """The balanced original (upper reference): the dataset without pruning, ``n_per_class`` of every class.
 
-    Defined for the BAGAN-GP protocol (Table 1 B against A). ``None`` for a dataset
+    Defined for the BAGAN-GP protocol (Table 1 B against A) and the augmentation paper's (the data before
+    sparsifying). ``None`` for a dataset
     that is imbalanced by itself (``synthetic_cells``: its Table 3 counts), which has
     no balanced original; the study then leaves the row out and says so.
     """
@@ -93,9 +98,10 @@ def balanced_images(config, profile, n_per_class: int):
     from bagan_lib.training.run_data import load_training_data
 
     protocol = config.protocol or DEFAULT_PROTOCOLS.get(config.dataset, "none")
-    if protocol != "bagan_gp_paper":
+    if protocol not in BALANCED_ORIGINALS:
         return None
-    data = load_training_data(dataclasses.replace(config, protocol="bagan_gp_paper_balanced"), profile)
+    data = load_training_data(dataclasses.replace(config, protocol=BALANCED_ORIGINALS[protocol], protocol_options={}),
+                              profile)
     keep = cap_per_class(data.y, n_per_class, seed=config.seed)
     counts = np.bincount(data.y[keep], minlength=data.n_classes)
     if counts.min() < n_per_class:

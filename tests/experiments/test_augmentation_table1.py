@@ -125,3 +125,21 @@ def test_the_combine_command_writes_table1_over_seeds_and_refuses_a_repeated_see
     missing = subprocess.run([sys.executable, "-m", "bagan_lib", "augmentation", "table1", "--runs",
                               str(tmp_path), "--out", str(out)], capture_output=True, text=True)
     assert missing.returncode == 2 and "has no table1_rows.csv" in missing.stderr
+
+
+@pytest.mark.parametrize("protocol, expected", [("augmentation_paper", 12), ("bagan_gp_paper", 12), ("capgan", None)])
+def test_the_balanced_original_of_a_protocol(protocol, expected):
+    """Notebook 09's upper reference: the augmentation paper's data before sparsifying, Table 1 A for Table 1 B;
+    a protocol without a balanced original (CAPGAN's rate) has none."""
+    from bagan_lib.experiments.augmentation_study import balanced_images
+    from bagan_lib.training.config import TrainConfig
+
+    options = {"rate": 10} if protocol == "capgan" else {}
+    config = TrainConfig(dataset="fashion_mnist", profile="smoke", protocol=protocol, protocol_options=options)
+    out = balanced_images(config, config.resolved_profile(), 12)
+    if expected is None:
+        assert out is None
+    else:
+        x, y = out
+        np.testing.assert_array_equal(np.bincount(y, minlength=10), [expected] * 10)
+        assert len(x) == len(y)
