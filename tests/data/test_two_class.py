@@ -157,3 +157,25 @@ def test_table4_figure_draws_two_classes(evaluated):
     assert any(t.get_text() == "chance (1/2)" for t in share.texts)
     assert [t.get_text() for t in fid.get_legend().get_texts()] == rows
     matplotlib.pyplot.close(fig)
+
+
+def test_the_table1_study_runs_on_two_classes(tmp_path):
+    """Notebook 09b's study on the medical set's shape: no protocol (it is imbalanced by itself), an ALI model,
+    the Fig. 7 check's two sets, accuracy only (top-2 would be 1.0 for two classes, so there is no column)."""
+    from bagan_lib.experiments import augmentation_table1 as study
+    from bagan_lib.profiles import get_profile
+    from bagan_lib.training.config import TrainConfig
+    from bagan_lib.training.run_data import load_training_data
+
+    root = write_idc_folder(tmp_path / "idc")
+    base = TrainConfig(dataset=f"folder:{root}", profile="smoke", protocol="none", out_dir=str(tmp_path / "runs"),
+                       epochs=1, steps_per_epoch=1)
+    profile = base.resolved_profile()
+    data = load_training_data(base, profile)
+    runs = study.train_generators(base, data, ["acgan_ali_v1"], say=lambda *a, **k: None)
+    rows = study.run_table1(data, get_profile("smoke"), runs, seed=0, say=lambda *a, **k: None)
+    assert [r["row"] for r in rows] == ["No Aug", "Affine", "ACGAN_ALI_v1", "Duplicates", "ALI reconstructions"]
+    assert not any(key.startswith("top-") for key in rows[0])
+    table = study.table1(rows)
+    assert list(table.columns) == ["row", "accuracy", "seeds"]
+    assert study.row_order_statement(rows)["of"] == 3
