@@ -26,8 +26,8 @@ Protocols
     class keeps everything.
 ``long_tail``
     CIFAR-10-LT (Cui et al. 2019, "Class-Balanced Loss Based on Effective Number
-    of Samples", section 6; Cao et al. 2019, "Learning Imbalanced Datasets with
-    Label-Distribution-Aware Margin Loss", section 4): with imbalance factor
+    of Samples", long-tailed CIFAR; Cao et al. 2019, "Learning Imbalanced Datasets
+    with Label-Distribution-Aware Margin Loss", imbalanced CIFAR): with imbalance factor
     ``rho`` = n_max / n_min, the class at position ``c`` of the class ``order``
     keeps ``floor(n_max * rho^(-c / (C - 1)))`` images (exponential decay from
     n_max, the largest class's count, to n_max / rho; at least 1), drawn with
@@ -234,7 +234,7 @@ def long_tail_counts(n_max: int, rho: float, n_classes: int, order=None, *, step
     """Images per class (indexed by class) of the long-tail protocols, for a head class of ``n_max`` images.
 
     ``order``: the classes from head to tail (a permutation, :func:`check_order`; default 0, 1, ..., C - 1).
-    ``long_tail`` (Cui et al. 2019, section 6; Cao et al. 2019, section 4): the
+    ``long_tail`` (Cui et al. 2019; Cao et al. 2019): the
     class at position c keeps ``floor(n_max * rho^(-c / (C - 1)))``.
     ``step=True`` (Cao et al. 2019's step imbalance): positions ``0 .. C // 2 - 1``
     keep n_max, the others ``floor(n_max / rho)`` (odd C: the middle class is

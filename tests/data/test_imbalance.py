@@ -272,7 +272,8 @@ def test_long_tail_on_official_fashion_mnist_rho_100(fashion_labels):
     assert np.array_equal(kept[fashion_labels[kept] == 0], np.flatnonzero(fashion_labels == 0))  # head: all
     for c in range(1, 10):  # every kept image of class c is one of its own
         assert set(kept[fashion_labels[kept] == c]) <= set(np.flatnonzero(fashion_labels == c))
-    again, other = long_tail_indices(fashion_labels, rho=100, seed=42), long_tail_indices(fashion_labels, rho=100, seed=7)
+    again = long_tail_indices(fashion_labels, rho=100, seed=42)
+    other = long_tail_indices(fashion_labels, rho=100, seed=7)
     assert np.array_equal(kept, again) and not np.array_equal(kept, other)
     assert counts(fashion_labels, other) == got
 
@@ -366,7 +367,8 @@ def test_long_tail_capped_profile_keeps_the_tail_shape():
     y = np.repeat(np.arange(10), CIFAR10_LT_100)
     keep = cap_per_class(y, profile_caps(split, 800), seed=0)
     assert np.bincount(y[keep]).tolist() == list(exponential_tail(800, 100, 10))
-    reordered = types.SimpleNamespace(**{**vars(split), "settings": {**split.settings, "order": list(range(9, -1, -1))}})
+    reversed_order = {**split.settings, "order": list(range(9, -1, -1))}
+    reordered = types.SimpleNamespace(**{**vars(split), "settings": reversed_order})
     assert profile_caps(reordered, 64).tolist() == [1, 1, 1, 2, 4, 8, 13, 23, 38, 64]
     step = types.SimpleNamespace(**{**vars(split), "protocol": "long_tail_step"})
     assert profile_caps(step, 64).tolist() == [64] * 5 + [1] * 5  # floor(64 / 100) = 0 -> 1
