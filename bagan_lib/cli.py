@@ -65,6 +65,21 @@ def _finite(text: str) -> float:
     return value
 
 
+def _rho(text: str) -> float:
+    value = _finite(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an imbalance factor (largest class / smallest class: a "
+                                         "finite number >= 1, e.g. 100)")
+    return value
+
+
+def _protocol_options(args) -> dict:
+    """The protocol options given on the command line (``apply_protocol``'s keyword arguments; the others unset)."""
+    options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction,
+                   rho=args.rho, order=args.order)
+    return {k: v for k, v in options.items() if v is not None}
+
+
 # Options that name where a command writes: checked before any work (a file where a folder belongs, no permission).
 OUTPUT_FOLDERS = ("out", "runs_dir", "cache_dir")
 OUTPUT_FILES = ("json",)
@@ -91,10 +106,8 @@ def _cmd_train(args) -> int:
     from bagan_lib.training.config import TrainConfig
     from bagan_lib.training.run_folder import RunFolder
 
-    options = dict(rate=args.rate, majority=args.majority, pruned_class=args.pruned_class, fraction=args.fraction)
     config = TrainConfig(model=args.model, dataset=args.dataset, profile=args.profile, out_dir=args.out,
-                         seed=args.seed, protocol=args.protocol,
-                         protocol_options={k: v for k, v in options.items() if v is not None},
+                         seed=args.seed, protocol=args.protocol, protocol_options=_protocol_options(args),
                          epochs=args.epochs, ae_epochs=args.ae_epochs, gp_lambda=args.gp_lambda,
                          learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
                          critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
@@ -152,8 +165,7 @@ def _cmd_data_summary(args) -> int:
     from bagan_lib.data.imbalance import apply_protocol
 
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
-    split = apply_protocol(dataset, args.protocol, rate=args.rate, majority=args.majority,
-                           pruned_class=args.pruned_class, fraction=args.fraction, seed=args.seed)
+    split = apply_protocol(dataset, args.protocol, seed=args.seed, **_protocol_options(args))
     rows = split.summary_rows()
     name_width = max(len("name"), *(len(r["name"]) for r in rows))
     print(f"# {split.dataset}, protocol {split.protocol} {split.settings}")
@@ -270,6 +282,10 @@ def _add_protocol_options(parser) -> None:
     parser.add_argument("--pruned-class", type=int, help="bagan_prune: the class to prune")
     parser.add_argument("--fraction", type=_finite,
                         help="bagan_prune: pruned class size as a fraction of the largest other class")
+    parser.add_argument("--rho", type=_rho, help="long_tail, long_tail_step: imbalance factor, largest class / "
+                                                  "smallest class (>= 1; CIFAR-10-LT: 100)")
+    parser.add_argument("--order", type=int, nargs="+", metavar="C",
+                        help="long_tail, long_tail_step: every class once, head first (default: 0 1 2 ...)")
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:

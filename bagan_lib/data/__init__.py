@@ -9,7 +9,8 @@
 * :mod:`.preprocess`: resizing, channels, scaling to [-1, 1] and back.
 * :mod:`.synthetic_cells`: the generated cell-image dataset (Table 3 counts). Notebook 00.
 * :mod:`.imbalance`: the papers' imbalance protocols, ROS, stratified splits. Notebook 00; BAGAN-GP Tables 1-3,
-  CAPGAN's rate protocol, the augmentation paper's sparsified classes (its footnote 1).
+  CAPGAN's rate protocol, the augmentation paper's sparsified classes (its footnote 1), the long tail of
+  CIFAR-10-LT (Cui et al. 2019, Cao et al. 2019: imbalance factor rho) and its step variant.
 * :mod:`.batches`: step-indexed ``tf.data`` batches (batch ``s`` depends only on seed and ``s``), caps per class.
 
 >>> from bagan_lib.data import load_dataset, prepare_images

@@ -24,6 +24,19 @@ Protocols
     and 7 keep 50, 65 and 80 % of their images; on CIFAR-100, 20 classes drawn
     with the seed keep 65, 70, 75 or 80 %, five classes at each. Every other
     class keeps everything.
+``long_tail``
+    CIFAR-10-LT (Cui et al. 2019, "Class-Balanced Loss Based on Effective Number
+    of Samples", long-tailed CIFAR; Cao et al. 2019, "Learning Imbalanced Datasets
+    with Label-Distribution-Aware Margin Loss", imbalanced CIFAR): with imbalance factor
+    ``rho`` = n_max / n_min, the class at position ``c`` of the class ``order``
+    keeps ``floor(n_max * rho^(-c / (C - 1)))`` images (exponential decay from
+    n_max, the largest class's count, to n_max / rho; at least 1), drawn with
+    the seed. The order defaults to 0, 1, ..., C - 1. CIFAR-10, rho 100: 5000,
+    2997, 1796, 1077, 645, 387, 232, 139, 83, 50.
+``long_tail_step``
+    Cao et al. 2019's step imbalance: the first ``C // 2`` classes of the order
+    keep n_max, the others ``floor(n_max / rho)`` (with an odd C the middle class
+    is in the tail).
 
 Helpers: :func:`oversample_indices` (random oversampling, ROS, to a balanced
 copy) and :func:`stratified_split`.
@@ -39,7 +52,9 @@ from sklearn.model_selection import train_test_split
 
 from bagan_lib.errors import KitError
 
-PROTOCOL_NAMES = ("none", "bagan_gp_paper", "bagan_gp_paper_balanced", "capgan", "bagan_prune", "augmentation_paper")
+PROTOCOL_NAMES = ("none", "bagan_gp_paper", "bagan_gp_paper_balanced", "capgan", "bagan_prune", "augmentation_paper",
+                  "long_tail", "long_tail_step")
+LONG_TAIL_PROTOCOLS = ("long_tail", "long_tail_step")
 
 # "On Data Augmentation Using GANs", footnote 1: the sparsified classes and the share of their images they keep.
 AUGMENTATION_PAPER_FASHION = {1: 0.5, 3: 0.65, 7: 0.8}   # Fashion-MNIST: Trouser, Dress, Sneaker
@@ -184,6 +199,98 @@ def augmentation_paper_indices(y, *, seed: int = 42, n_classes: int | None = Non
     return np.sort(np.concatenate(kept))
 
 
+def _check_rho(rho) -> float:
+    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(rho) or rho < 1:
+        raise KitError(f"The imbalance factor rho (largest class / smallest class) must be a finite number >= 1, "
+                       f"got {rho!r}.", "use rho=100 (CIFAR-10-LT's usual value), 10, 50 or 200; 1 keeps every "
+                       "class at the largest class's count.")
+    return float(rho)
+
+
+def check_order(order, n_classes: int) -> tuple[int, ...]:
+    """``order`` (head class first) checked to be a permutation of 0..n_classes-1; None: 0, 1, ..., n_classes-1."""
+    if order is None:
+        return tuple(range(n_classes))
+    try:
+        items = [int(c) for c in order if isinstance(c, (int, np.integer)) and not isinstance(c, bool)]
+        complete = len(items) == len(order)
+    except TypeError:
+        items, complete = [], False
+    if not complete or sorted(items) != list(range(n_classes)):
+        raise KitError(f"order={order!r} is not a permutation of the classes 0..{n_classes - 1}.",
+                       f"list each of the {n_classes} classes exactly once, head (largest) first, e.g. "
+                       f"order={list(range(n_classes))[::-1]} for the reversed tail.")
+    return tuple(items)
+
+
+def _floor(value: float) -> int:
+    """``floor(value)`` where ``value`` is a float product meant exactly: 32 * 32^(-2/5) is 7.999999999999999 in
+    floating point but 8 exactly, so a value within 1e-12 (relative) below a whole number counts as that number."""
+    return int(np.floor(value * (1 + 1e-12)))
+
+
+def long_tail_counts(n_max: int, rho: float, n_classes: int, order=None, *, step: bool = False) -> np.ndarray:
+    """Images per class (indexed by class) of the long-tail protocols, for a head class of ``n_max`` images.
+
+    ``order``: the classes from head to tail (a permutation, :func:`check_order`; default 0, 1, ..., C - 1).
+    ``long_tail`` (Cui et al. 2019; Cao et al. 2019): the
+    class at position c keeps ``floor(n_max * rho^(-c / (C - 1)))``.
+    ``step=True`` (Cao et al. 2019's step imbalance): positions ``0 .. C // 2 - 1``
+    keep n_max, the others ``floor(n_max / rho)`` (odd C: the middle class is
+    in the tail). Every class keeps at least 1.
+    """
+    rho = _check_rho(rho)
+    if n_classes < 2:
+        raise KitError(f"A long tail needs at least 2 classes, got {n_classes}.", "use a dataset with several classes.")
+    order = check_order(order, n_classes)
+    if step:
+        tail = max(1, int(Fraction(int(n_max)) / Fraction(str(rho)) // 1))  # rho read as written: 5000 / 12.5 = 400
+        by_position = [int(n_max)] * (n_classes // 2) + [tail] * (n_classes - n_classes // 2)
+    else:
+        by_position = [max(1, _floor(n_max * rho ** (-c / (n_classes - 1)))) for c in range(n_classes)]
+    counts = np.zeros(n_classes, dtype=np.int64)
+    counts[list(order)] = by_position
+    return counts
+
+
+def long_tail_indices(y, *, rho: float, order=None, step: bool = False, seed: int = 42,
+                      n_classes: int | None = None) -> np.ndarray:
+    """Indices kept by the ``long_tail`` protocol (``step=True``: ``long_tail_step``), :func:`long_tail_counts`.
+
+    n_max is the largest class's count. A class that keeps fewer than all its
+    images has them drawn without replacement by ``np.random.default_rng(seed)``,
+    class by class in class-index order (as capgan); the indices are returned
+    in dataset order. A class with fewer images than its position asks for (the
+    data is not balanced, e.g. MNIST) is a KitError whose fix lists the classes
+    largest first. ``n_classes``: the dataset's number of classes (default: the
+    largest label + 1).
+    """
+    y = _check_labels(y)
+    n_classes = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    order = check_order(order, n_classes)
+    have = np.bincount(y, minlength=n_classes)
+    keep = long_tail_counts(int(have.max()), rho, n_classes, order, step=step)
+    short = [c for c in range(n_classes) if have[c] < keep[c]]
+    if short:
+        largest_first = np.argsort(-have, kind="stable").tolist()
+        enough = (long_tail_counts(int(have.max()), rho, n_classes, largest_first, step=step) <= have).all()
+        raise KitError(
+            f"The long tail with rho={rho} asks for {', '.join(f'{keep[c]} images of class {c}' for c in short)}, "
+            f"but the data has only {', '.join(str(have[c]) for c in short)}: its classes are not all as large as "
+            f"the largest ({have.max()}).",
+            f"order the classes largest first (order={largest_first}, --order {' '.join(map(str, largest_first))})"
+            + ("." if enough else "; with that order, too, a class is short: use a larger rho as well."))
+    rng = np.random.default_rng(seed)
+    kept = []
+    for c in range(n_classes):
+        members = np.flatnonzero(y == c)
+        if keep[c] < len(members):
+            members = np.sort(rng.choice(members, size=int(keep[c]), replace=False))
+        kept.append(members)
+    return np.sort(np.concatenate(kept))
+
+
 def profile_caps(split, max_per_class: int | None):
     """The per-class caps of a size profile for a protocol's training split.
 
@@ -193,11 +300,18 @@ def profile_caps(split, max_per_class: int | None):
     capped run keeps the protocol's imbalance rate (teach, rate 10: 800 and 80).
     ``augmentation_paper``: a sparsified class at ``floor(max_per_class *
     fraction)``, the others at ``max_per_class`` (teach, Fashion-MNIST: 400, 520
-    and 640 for classes 1, 3 and 7).
+    and 640 for classes 1, 3 and 7). ``long_tail`` and ``long_tail_step``: the
+    protocol's counts with ``max_per_class`` as n_max (:func:`long_tail_counts`;
+    the class at position c of the order at ``floor(max_per_class * rho^(-c / (C
+    - 1)))``, at least 1), so a capped run keeps the tail's shape (smoke, rho 100:
+    64, 38, 23, 13, 8, 4, 2, 1, 1, 1).
     """
-    if max_per_class is None or split.protocol not in ("capgan", "augmentation_paper"):
+    if max_per_class is None or split.protocol not in ("capgan", "augmentation_paper", *LONG_TAIL_PROTOCOLS):
         return max_per_class
     n_classes = len(split.class_names)
+    if split.protocol in LONG_TAIL_PROTOCOLS:
+        return long_tail_counts(max_per_class, split.settings["rho"], n_classes, split.settings["order"],
+                                step=split.protocol == "long_tail_step")
     if split.protocol == "augmentation_paper":
         caps = np.full(n_classes, max_per_class)
         for c, fraction in split.settings["fractions"].items():
@@ -297,22 +411,28 @@ class ProtocolSplit:
 
 def apply_protocol(dataset, protocol: str = "none", *, rate: float | None = None,
                    majority: int | None = None, pruned_class: int | None = None,
-                   fraction: float | None = None, seed: int = 42) -> ProtocolSplit:
+                   fraction: float | None = None, rho: float | None = None, order=None,
+                   seed: int = 42) -> ProtocolSplit:
     """Apply a named protocol to a :class:`~bagan_lib.data.Dataset`'s training split.
 
     Arguments a protocol does not use must be left as None, so a typo in a
-    notebook parameter is an error and not a silent no-op.
+    notebook parameter is an error and not a silent no-op. ``long_tail`` and
+    ``long_tail_step`` take ``rho`` (needed) and ``order`` (the classes head
+    first; default 0, 1, ..., C - 1); their settings hold ``rho``, the ``order``
+    used and the ``kept`` count of every class (by class index).
     """
     if protocol not in PROTOCOL_NAMES:
         raise KitError(f"Unknown imbalance protocol {protocol!r}.",
                        f"choose one of {', '.join(PROTOCOL_NAMES)}.")
-    used = {"capgan": {"rate", "majority"}, "bagan_prune": {"pruned_class", "fraction"}}.get(protocol, set())
+    used = {"capgan": {"rate", "majority"}, "bagan_prune": {"pruned_class", "fraction"},
+            "long_tail": {"rho", "order"}, "long_tail_step": {"rho", "order"}}.get(protocol, set())
     given = {k for k, v in dict(rate=rate, majority=majority, pruned_class=pruned_class,
-                                fraction=fraction).items() if v is not None}
+                                fraction=fraction, rho=rho, order=order).items() if v is not None}
     if given - used:
         raise KitError(f"Protocol {protocol!r} does not take {', '.join(sorted(given - used))}.",
                        f"leave them out (it takes: {', '.join(sorted(used)) or 'no options'}).")
     y = dataset.y_train
+    n_classes = len(dataset.class_names)
     empty = np.zeros(0, dtype=np.int64)
     if protocol in ("bagan_gp_paper", "bagan_gp_paper_balanced"):
         train, val = bagan_gp_paper_indices(y, balanced=protocol.endswith("_balanced"), seed=seed)
@@ -326,14 +446,21 @@ def apply_protocol(dataset, protocol: str = "none", *, rate: float | None = None
                            "pass e.g. pruned_class=0, fraction=0.25.")
         train, val = bagan_prune_indices(y, pruned_class=pruned_class, fraction=fraction, seed=seed), empty
     elif protocol == "augmentation_paper":
-        n_classes = len(dataset.class_names)
         train, val = augmentation_paper_indices(y, seed=seed, n_classes=n_classes), empty
+    elif protocol in LONG_TAIL_PROTOCOLS:
+        if rho is None:
+            raise KitError(f"The {protocol} protocol needs an imbalance factor rho.", "pass rho=100 (or --rho 100).")
+        train, val = long_tail_indices(y, rho=rho, order=order, step=protocol == "long_tail_step", seed=seed,
+                                       n_classes=n_classes), empty
     else:
         train, val = np.arange(len(y)), empty
     settings = {k: v for k, v in dict(rate=rate, majority=majority, pruned_class=pruned_class,
                                       fraction=fraction, seed=seed).items() if v is not None}
     if protocol == "augmentation_paper":  # which classes were sparsified, for a report to print
         settings = {"fractions": augmentation_paper_fractions(n_classes, seed=seed), **settings}
+    if protocol in LONG_TAIL_PROTOCOLS:  # what profile_caps needs, and the counts for a report to print
+        settings = {"rho": float(rho), "order": list(check_order(order, n_classes)),
+                    "kept": np.bincount(y[train], minlength=n_classes).tolist(), **settings}
     return ProtocolSplit(
         dataset=dataset.name, protocol=protocol, class_names=tuple(dataset.class_names),
         x_train=dataset.x_train[train], y_train=y[train],

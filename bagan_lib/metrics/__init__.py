@@ -10,6 +10,11 @@ One concept per module:
 * :mod:`.precision_recall`: k-NN manifold precision and recall (Kynkaanniemi et al. 2019).
 * :mod:`.extractors`: the ``inception`` (Keras InceptionV3) and ``domain`` (the kit's classifier) extractors.
 * :mod:`.per_class`: per-class FID and KID of a trained generator against held-out real images.
+* :mod:`.tail`: their class means for long-tailed generation: intra-FID and intra-KID over all classes (Miyato and
+  Koyama 2018), FID-FS and KID-FS over the tail classes (Khorram et al. 2024), and the tail by a rule.
+* :mod:`.cas`: the Classification Accuracy Score (Ravuri and Vinyals 2019): a classifier trained on generated images,
+  its accuracy and per-class recall on real ones.
+* :mod:`.class_balance`: the KL divergence from uniform of the classes a real-data classifier gives generated images.
 * :mod:`.scoring_classifier`: the real-data classifier that scores generated images per class (notebooks 04-09)
   and gives the ``domain`` extractor its features.
 * :mod:`.feature_maps`: t-SNE of real and generated features per class (BAGAN-GP Fig. 11).
