@@ -112,7 +112,8 @@ def _cmd_train(args) -> int:
                          learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
                          critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
                          checkpoint_every=args.checkpoint_every, jit_compile=args.xla, data_dir=args.data_dir,
-                         pretrain=args.pretrain, precision=args.precision, distribute=args.distribute,
+                         pretrain=args.pretrain, augment=args.augment, precision=args.precision,
+                         distribute=args.distribute,
                          resume=args.resume, overwrite=args.overwrite)
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
     config.check()
@@ -290,6 +291,7 @@ def _add_protocol_options(parser) -> None:
 
 def _add_train_parser(commands, profiles, protocols) -> None:
     from bagan_lib.models.recipes import MODEL_NAMES, STRATEGIES
+    from bagan_lib.training.config import AUGMENT_CHOICES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
     train.add_argument("--model", required=True, choices=MODEL_NAMES)
@@ -318,6 +320,10 @@ def _add_train_parser(commands, profiles, protocols) -> None:
     _add_device_options(train, precisions="one")
     train.add_argument("--pretrain", choices=STRATEGIES,
                        help="capgan: the CVAE's pre-training strategy (default: ros, the paper's)")
+    train.add_argument("--augment", choices=AUGMENT_CHOICES,
+                       help="augment every image the critic sees: diffaugment (color, translation, cutout; Zhao et "
+                            "al. 2020) or ada (the same, each with a probability p adapted to the critic's "
+                            "overfitting; Karras et al. 2020); default: none, on resume the run's")
     train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
 

@@ -4,9 +4,12 @@
   logits. Notebooks 01-06; BAGAN-GP Eq. 1-3, 6, 9, 12-15; BAGAN Eq. B1-B2; AC-GAN.
 * :mod:`.penalties`: interpolates and the gradient penalty (model and noise interpolation). Notebooks 02-03, 06;
   Eq. 7, 8, 10-11.
-* :mod:`.objectives`: ``OBJECTIVES``: each objective's critic terms and generator loss, as data.
+* :mod:`.objectives`: ``OBJECTIVES``: each objective's critic terms and generator loss (and the logit of "real"
+  ADA reads), as data.
+* :mod:`.augment`: the critic's differentiable augmentations: DiffAugment (color, translation, cutout; Zhao et al.
+  2020) and ADA (each transform with probability p, adapted from r_t = E[sign D(x_real)]; Karras et al. 2020).
 * :mod:`.trainer`: :class:`~.trainer.AdversarialTrainer`, the one ``keras.Model`` with ``train_step`` that every
-  model runs on (critic steps, fake labels, wrong labels, penalty). Notebooks 01-09.
+  model runs on (critic steps, fake labels, wrong labels, penalty, augmentation). Notebooks 01-09.
 * :mod:`.ali`: ALI's three players on the shared trainer (:class:`~.ali.ALITrainer`) and AC-GAN on ALI latents
   (:class:`~.ali.RealLatentMixture`, the masked source term). Notebook 09b; augmentation paper Eq. 4-5.
 * :mod:`.critic_parts`: the conditional critic factored (image features once, the label head once per class); the

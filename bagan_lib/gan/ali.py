@@ -82,6 +82,10 @@ class ALITrainer(AdversarialTrainer):
             if setting in kwargs:
                 raise KitError(f"ALITrainer sets {setting} itself (Eq. 4: one critic step, no penalty, no classes).",
                                f"leave {setting} out.")
+        if kwargs.get("augment") is not None:
+            raise KitError("ALI's joint critic scores (image, latent) pairs, and the encoder's latent belongs to "
+                           "the image it saw: transforming the image alone would break the pair (and "
+                           "ALITrainer's steps apply no augmentation).", "leave augment=None for ALI.")
         super().__init__(generator, critic, latent_dim=latent_dim, objective="gan", n_classes=None,
                          label_inputs=False, critic_steps=1, gp_lambda=0.0, **kwargs)
         self.encoder = encoder

@@ -31,6 +31,13 @@ keywords (the others ignore them).
 Every term is float32 whatever the networks compute in (mixed precision):
 the losses promote half-precision logits (:mod:`bagan_lib.gan.losses`).
 
+``real_logit`` says which output of the critic is a logit of "real" (its sign: the
+critic's verdict), which ADA's overfitting heuristic ``r_t = E[sign(D(x_real))]``
+reads (:mod:`bagan_lib.gan.augment`): the logit itself, AC-GAN's source column,
+and for BAGAN's softmax ``log(sum_c p_c / p_fake)``. The Wasserstein critic has
+none: its scores have no zero point (adding a constant changes neither loss), so
+the sign of a score says nothing and ADA is refused for it.
+
 Equation numbers are the BAGAN-GP paper's. The gradient penalty (Eq. 7) is not
 part of an objective: the trainer adds ``lambda * GP`` for any of them, which
 gives WGAN-GP (Eq. 8), DRAGAN (Eq. 10), cDRAGAN (Eq. 12) and BAGAN-GP (Eq. 14).
@@ -54,6 +61,7 @@ class Objective:
     generator_loss: Callable    # (fake_out, *, y_fake) -> scalar
     uses_wrong_labels: bool = False
     extra_terms: tuple = ()     # tracked terms beyond real, fake (and wrong, gp): AC-GAN's "aux"
+    real_logit: Callable | None = None   # critic outputs -> (B, 1) logit of "real" (ADA's r_t); None: no zero point
 
 
 def _unlabelled(loss):
@@ -87,6 +95,22 @@ def _bagan_generator_loss(fake, y_fake=None):
     return losses.bagan_generator_loss(fake, y_fake)
 
 
+def _the_logit(outputs):
+    """The critic's one output is the logit of "real"."""
+    return outputs
+
+
+def _bagan_real_logit(outputs):
+    """BAGAN's (n + 1)-way softmax: ``log(sum_{c < n} p_c / p_fake) = logsumexp(l_0..l_{n-1}) - l_n``."""
+    outputs = ops.cast(outputs, "float32")
+    return ops.logsumexp(outputs[:, :-1], axis=-1, keepdims=True) - outputs[:, -1:]
+
+
+def _acgan_source_logit(outputs):
+    """AC-GAN's source logit (column 0)."""
+    return losses.acgan_split(outputs)[0]
+
+
 def _acgan_terms(real, fake, wrong=None, *, y_real=None, y_fake=None):
     real_term, fake_term, aux = losses.acgan_discriminator_loss(real, fake, y_real, y_fake)
     return {"real": real_term, "fake": fake_term, "aux": aux}
@@ -97,13 +121,17 @@ def _acgan_generator_loss(fake, y_fake=None, source_mask=None):
 
 
 OBJECTIVES = {
-    "gan": Objective("gan", _bce_terms, _unlabelled(losses.gan_generator_loss_nonsaturating)),
-    "gan_saturating": Objective("gan_saturating", _bce_terms, _unlabelled(losses.gan_generator_loss_saturating)),
+    "gan": Objective("gan", _bce_terms, _unlabelled(losses.gan_generator_loss_nonsaturating),
+                     real_logit=_the_logit),
+    "gan_saturating": Objective("gan_saturating", _bce_terms, _unlabelled(losses.gan_generator_loss_saturating),
+                                real_logit=_the_logit),
     "wasserstein": Objective("wasserstein", _wasserstein_terms, _unlabelled(losses.wasserstein_generator_loss)),
     "conditional_bce": Objective("conditional_bce", _conditional_terms,
-                                 _unlabelled(losses.conditional_generator_loss), uses_wrong_labels=True),
-    "bagan": Objective("bagan", _bagan_terms, _bagan_generator_loss),
-    "acgan": Objective("acgan", _acgan_terms, _acgan_generator_loss, extra_terms=("aux",)),
+                                 _unlabelled(losses.conditional_generator_loss), uses_wrong_labels=True,
+                                 real_logit=_the_logit),
+    "bagan": Objective("bagan", _bagan_terms, _bagan_generator_loss, real_logit=_bagan_real_logit),
+    "acgan": Objective("acgan", _acgan_terms, _acgan_generator_loss, extra_terms=("aux",),
+                       real_logit=_acgan_source_logit),
 }
 
 

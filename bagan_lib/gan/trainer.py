@@ -31,7 +31,10 @@ The models differ only in what :class:`AdversarialTrainer` is given:
 * ``critic_parts``: optionally, the critic factored into image features and a
   label head (:class:`bagan_lib.gan.critic_parts.ConditionalCriticParts`), so the
   real images' features serve both the real and the wrong-label term and the
-  label branch runs once per class: the same mathematics, less work.
+  label branch runs once per class: the same mathematics, less work;
+* ``augment``: ``None``, ``"diffaugment"`` or ``"ada"``: every image the critic
+  sees goes through the random transforms of :mod:`bagan_lib.gan.augment`
+  (DiffAugment, Zhao et al. 2020; ADA, Karras et al. 2020), see below.
 
 One training step (Keras calls :meth:`train_step` once per batch):
 
@@ -74,6 +77,33 @@ gradients overflow is skipped for that network and halves its loss scale.
 tests/gan/test_mixed_precision.py checks one step of every model under each
 policy against float32.
 
+Augmentation (``augment``, :class:`bagan_lib.gan.augment.Augmentation`). The
+critic only ever sees transformed images, in both players' steps (DiffAugment's
+Eq. 2-3):
+
+* critic step: the real batch and the fakes each go through the **same policy**
+  (one call of the same :class:`~bagan_lib.gan.augment.Augmentation` per half,
+  every image with its own draw), ``T(x_r)`` and ``T(G(z))``; this happens with
+  the other random draws, outside the (possibly XLA-compiled) update;
+* the **wrong-label term** (Eq. 14) scores the *same* augmented real images
+  ``T(x_r)`` as the real term, with the wrong labels: the two terms then differ
+  in the label alone, as in Eq. 14, where they score the same ``x_r``. It is also
+  what keeps ``critic_parts``' shortcut exact: ``T(x_r)`` is one tensor, its
+  features are computed once and serve both terms;
+* the **gradient penalty** is taken at interpolates of the augmented images,
+  ``x_hat = alpha T(x_r) + (1 - alpha) T(G(z))`` (DRAGAN: around ``T(x_r)``), with
+  the real labels: Eq. 7 still penalises the critic's gradient at points between
+  the two distributions it actually scores (penalising it between the
+  un-augmented ones would constrain the critic where it is never evaluated);
+* generator step: ``L_G`` on ``D(T(G(z)))``, the gradient flowing through ``T``.
+
+ADA's ``p`` moves every ``ada_interval`` steps from the mean sign of the critic's
+real logits (the objective's ``real_logit``; none for the Wasserstein critic,
+which ADA refuses); ``p`` and ``r_t`` are tracked as ``ada_p`` and ``ada_rt``. The
+augmentation draws from its own seed generator (derived from ``seed``), so the
+labels, noise and penalty points are those of the run without augmentation, and
+ADA at ``p = 0`` equals that run exactly.
+
 XLA (``jit_compile=True``, one device only) pays off on this kit's CPUs only
 without oneDNN: with TensorFlow's oneDNN kernels on (the kit's default) the
 uncompiled critic step was faster in our measurements.
@@ -88,6 +118,7 @@ import tensorflow as tf  # the trainer runs on the TensorFlow backend (GradientT
 from keras import ops
 
 from bagan_lib.errors import KitError
+from bagan_lib.gan.augment import ADA_IMAGES, ADA_INTERVAL, ADA_TARGET, Augmentation
 from bagan_lib.gan.objectives import get_objective
 from bagan_lib.gan.optimizer_step import (
     CustomStepModel, apply_gradients, gather_replicas, loss_scaled, replica_draw, replica_position, scaled_loss,
@@ -120,6 +151,11 @@ def real_share_for_epoch(real_share, epoch: int):
     return real_share
 
 
+def augmentation_seed(seed: int | None) -> int | None:
+    """The augmentation's own seed, derived from the trainer's (None stays None: a random one)."""
+    return None if seed is None else (int(seed) * 0x9E3779B1 + 0x5DEECE66D) % (2**31 - 1)
+
+
 def split_rows(batch, like):
     """``batch`` cut into consecutive row blocks as long as the tensors in ``like``."""
     ends = [0]
@@ -138,7 +174,8 @@ class AdversarialTrainer(CustomStepModel):
                  latent_sampler: Callable = normal_latents, label_inputs: bool = True, fake_share: str = "batch",
                  optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
                  critic_parts=None, real_share=None, critic_label_inputs: bool | None = None,
-                 real_latents=None, **kwargs):
+                 real_latents=None, augment: str | None = None, ada_target: float = ADA_TARGET,
+                 ada_interval: int = ADA_INTERVAL, ada_images: float = ADA_IMAGES, **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
         if fake_share not in FAKE_SHARES:
@@ -182,6 +219,11 @@ class AdversarialTrainer(CustomStepModel):
         if critic_parts is not None and not (n_classes is not None and label_inputs):
             raise KitError("critic_parts factor a conditional critic (image and label inputs).",
                            "pass n_classes with label_inputs=True, or leave critic_parts=None.")
+        if augment == "ada" and self.objective.real_logit is None:
+            raise KitError(f"augment='ada' reads the sign of the critic's real logits, but the {self.objective.name} "
+                           "critic's scores have no zero point (adding a constant changes no loss).",
+                           "use augment='diffaugment' (no heuristic), or a critic with a logit (e.g. "
+                           "objective='conditional_bce').")
         self.generator, self.critic = generator, critic
         self.critic_parts = critic_parts  # a plain object, not tracked: its layers are the critic's
         self.latent_dim, self.n_classes = int(latent_dim), n_classes
@@ -200,9 +242,13 @@ class AdversarialTrainer(CustomStepModel):
         # tf.function(jit_compile=True) of the critic update; made here so Keras does not track it as a layer
         self._compiled_update = tf.function(self.critic_update, jit_compile=True) if jit_compile else None
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.augmentation = None if augment is None else Augmentation(
+            augment, seed=augmentation_seed(seed), ada_target=ada_target, ada_interval=ada_interval,
+            ada_images=ada_images)  # a plain object: its variables are saved by the checkpoints' "augment" group
         names = ["d_loss", "g_loss", "real", "fake"] + (["wrong"] if self.wrong_labels else [])
         names += ["gp"] if self.gp_lambda > 0 else []
         names += list(self.objective.extra_terms)
+        names += ["ada_p", "ada_rt"] if self.adaptive else []
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True  # the networks come built; stops fit under a strategy from tracing call() on images
 
@@ -210,6 +256,11 @@ class AdversarialTrainer(CustomStepModel):
     def conditional(self) -> bool:
         """The model has classes (its batches carry labels)."""
         return self.n_classes is not None
+
+    @property
+    def adaptive(self) -> bool:
+        """The augmentation is ADA's (``p`` adjusted from the critic's real logits)."""
+        return self.augmentation is not None and self.augmentation.adaptive
 
     @property
     def labelled_networks(self) -> bool:
@@ -304,6 +355,10 @@ class AdversarialTrainer(CustomStepModel):
         x_hat = interpolates(gather_replicas(x_real), gather_replicas(x_fake), **settings)
         return x_hat[index * n:(index + 1) * n]
 
+    def augment_images(self, images):
+        """``T(images)``: the augmentation's transforms, each image its own draw; the images as they are without."""
+        return images if self.augmentation is None else self.augmentation(images)
+
     # -- networks --------------------------------------------------------------------------
     def generate(self, z, labels, training=False):
         return self.generator([z, labels] if self.labelled_networks else z, training=training)
@@ -359,15 +414,22 @@ class AdversarialTrainer(CustomStepModel):
         Equal to scoring the three groups separately because the critic has no batch
         normalisation (tests/gan/test_trainer.py checks losses and gradients). Returns
         ``(total, terms)``; with ``gp_lambda > 0`` the penalty at ``x_hat`` (drawn
-        here when not given) is included.
+        here when not given) is included. With augmentation the images given are the
+        augmented ones (:meth:`critic_step` transforms them); the wrong-label term
+        scores ``x_real`` too. With ADA, ``terms["ada_sign"]`` is the mean sign of the
+        real logits (not part of the loss).
         """
         groups = [(x_real, y_real), (x_fake, y_fake)] + ([(x_real, y_wrong)] if y_wrong is not None else [])
-        terms = self.objective.critic_terms(*self.score_groups(groups), y_real=y_real, y_fake=y_fake)
+        scores = self.score_groups(groups)
+        terms = self.objective.critic_terms(*scores, y_real=y_real, y_fake=y_fake)
         total = sum(terms.values())
         if self.gp_lambda > 0:
             x_hat = self.penalty_points(x_real, x_fake) if x_hat is None else x_hat
             terms["gp"] = gradient_penalty_at(self.scorer, x_hat, labels=y_real if self.labelled_critic else None)
             total = total + self.gp_lambda * terms["gp"]
+        if self.adaptive:
+            real_logits = ops.cast(self.objective.real_logit(scores[0]), "float32")
+            terms["ada_sign"] = ops.mean(ops.sign(ops.stop_gradient(real_logits)))
         return total, terms
 
     def critic_step(self, x_real, y_real):
@@ -379,7 +441,9 @@ class AdversarialTrainer(CustomStepModel):
         y_fake = self.sample_labels(n_fakes, y_real)
         x_fake = self.generate(self.draw_latents(n_fakes, y_fake), y_fake, training=True)  # no gradient into G
         y_wrong = self.uniform_labels(batch) if self.wrong_labels else None
-        x_hat = self.penalty_points(x_real, x_fake) if self.gp_lambda > 0 else None
+        if self.augmentation is not None:  # the same policy on both halves, each image its own draw
+            x_real, x_fake = self.augment_images(x_real), self.augment_images(x_fake)
+        x_hat = self.penalty_points(x_real, x_fake) if self.gp_lambda > 0 else None  # of the augmented images
         update = self._compiled_update if self.jit_compile_critic else self.critic_update
         return update(x_real, y_real, x_fake, y_fake, y_wrong, x_hat)
 
@@ -412,7 +476,8 @@ class AdversarialTrainer(CustomStepModel):
         z, y_fake, extra = self.generator_inputs(batch, y_real, x_real)
         with tf.GradientTape() as tape:
             x_fake = self.generate(z, y_fake, training=True)
-            loss = self.objective.generator_loss(self.score(x_fake, y_fake), y_fake=y_fake, **extra)
+            scores = self.score(self.augment_images(x_fake), y_fake)  # the gradient flows through T
+            loss = self.objective.generator_loss(scores, y_fake=y_fake, **extra)
             scaled = scaled_loss(self.g_optimizer, loss)
         grads = tape.gradient(scaled, self.generator_variables)
         apply_gradients(self.g_optimizer, grads, self.generator_variables)
@@ -420,9 +485,17 @@ class AdversarialTrainer(CustomStepModel):
 
     def train_step(self, data):
         x_real, y_real = self._unpack(data)
+        signs = []
         for _ in range(self.critic_steps):  # unrolled when traced: critic_steps is a Python int
             terms = self.critic_step(x_real, y_real)
+            if self.adaptive:
+                self.augmentation.observe(terms["ada_sign"])
+                signs.append(terms["ada_sign"])
         terms["g_loss"] = self.generator_step(ops.shape(x_real)[0], y_real, x_real)
+        if self.adaptive:  # r_t of this step's critic steps; p after this step's adjustment (if due)
+            self.augmentation.end_step(self.critic_batch(ops.shape(x_real)[0])[0])
+            terms["ada_rt"] = ops.mean(ops.stack(signs))
+            terms["ada_p"] = ops.convert_to_tensor(self.augmentation.p)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])  # per-replica means; the trackers sum over replicas
         return self.step_logs(self.trackers.values())

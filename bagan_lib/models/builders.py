@@ -127,7 +127,7 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
                 width: float = 1.0, autoencoder: Autoencoder | None = None, class_latents=None,
                 critic_steps: int | None = None, gp_lambda: float | None = None, interpolation: str = "model",
                 alpha: str = "uniform", discriminator_init: str | None = None, jit_compile: bool = False,
-                seed: int | None = None) -> AdversarialTrainer:
+                seed: int | None = None, augment: str | None = None) -> AdversarialTrainer:
     """A trainer for ``model`` (see the table above); pre-train ``autoencoder`` first where the recipe needs one.
 
     The generator *is* the autoencoder's decoder (BAGAN) or embedding and decoder
@@ -137,10 +137,15 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     ``class_latents``: the :class:`bagan_lib.gan.class_latents.ClassGaussians` of the
     encoder's latents (:func:`bagan_lib.gan.class_latents.encode_class_gaussians`).
     ``None`` settings take the model's defaults: BAGAN 1 critic step and no
-    penalty, BAGAN-GP 5 critic steps and lambda 10.
+    penalty, BAGAN-GP 5 critic steps and lambda 10. ``augment`` (``None``,
+    ``"diffaugment"`` or ``"ada"``) augments every image the critic sees, for any
+    model whose critic can use it (:meth:`~bagan_lib.models.recipes.Recipe.check_augment`;
+    :mod:`bagan_lib.gan.augment`); it composes with the recipe, e.g. BAGAN-GP v3 with
+    DiffAugment, and with ``critic_parts``.
     """
     recipe = get_recipe(model)
     recipe.check_gp_lambda(model, gp_lambda)
+    recipe.check_augment(model, augment)
     discriminator_init = discriminator_init or recipe.discriminator_init
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
@@ -152,7 +157,7 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     class_gaussians = recipe.latents == "class_gaussians"
     settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
-                    jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective,
+                    jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective, augment=augment,
                     critic_steps=_default(critic_steps, recipe.critic_steps or 5),
                     gp_lambda=_default(gp_lambda, recipe.gp_lambda), optimizer_defaults=ADAM_SETTINGS[recipe.adam])
     if class_latents is not None and not class_gaussians:

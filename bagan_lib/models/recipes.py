@@ -47,6 +47,25 @@ class Recipe:
                            "pairs).", f"leave gp_lambda=None (0) for {model}; the BAGAN-GP models have the penalty.")
 
 
+    def check_augment(self, model: str, augment) -> None:
+        """A KitError for an augmentation (:mod:`bagan_lib.gan.augment`) this model's critic cannot use.
+
+        Every critic can take DiffAugment. ADA steers its probability by the sign of
+        the critic's logit of "real"; a critic of :data:`SCORE_OBJECTIVES` has no such
+        logit (its scores have no zero point), so ADA is refused for it.
+        """
+        if augment is None:
+            return
+        if augment not in AUGMENTATIONS:
+            raise KitError(f"augment={augment!r} is not an augmentation.",
+                           f"use one of {', '.join(AUGMENTATIONS)} (or none).")
+        if augment == "ada" and self.objective in SCORE_OBJECTIVES:
+            raise KitError(f"augment='ada': {model}'s critic ({self.objective}) gives scores without a zero point "
+                           "(adding a constant changes no loss), so ADA's overfitting heuristic E[sign D(x_real)] "
+                           "means nothing for it.", f"use augment='diffaugment' for {model}, or a model whose "
+                           "critic gives a logit (e.g. bagan_gp_v3).")
+
+
 def _acgan(real_share) -> Recipe:
     """AC-GAN with the augmentation paper's real share of a critic batch (its AC-GAN, v1, v2, v3)."""
     return Recipe(None, "balanced", False, objective="acgan", gp_lambda=0.0, critic_steps=1, critic="classes",
@@ -85,6 +104,10 @@ RECIPES = {
 MODEL_NAMES = tuple(RECIPES)
 STRATEGIES = ("none", "ros", "two_phase", "ensemble")  # CAPGAN's pre-training strategies (bagan_lib.models.pretraining)
 BAGAN_ADAM = {"learning_rate": 5e-5, "beta_1": 0.5}  # REFERENCE.md, "Original BAGAN"
+# the critic's augmentations (bagan_lib.gan.augment.POLICIES), offered with every model: `train --augment`
+AUGMENTATIONS = ("diffaugment", "ada")
+# objectives whose critic gives scores with no zero point (bagan_lib.gan.objectives: no real_logit): no ADA
+SCORE_OBJECTIVES = ("wasserstein",)
 
 
 def get_recipe(model: str) -> Recipe:

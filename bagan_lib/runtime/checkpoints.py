@@ -7,6 +7,8 @@ needs to continue *exactly* where the interrupted one stopped:
   are non-trainable weights; so are the states of any random layers);
 * both optimizers' variables (Adam's moments, its iteration counter and learning rate);
 * the trainer's ``SeedGenerator`` state, so the resumed run draws the same noise;
+* with augmentation (:mod:`bagan_lib.gan.augment`), its own seed state and ADA's
+  probability ``p`` with its sums since the last adjustment (the ``augment`` group);
 * the loss trackers' running sums, so the means of an interrupted epoch still
   cover all of its steps;
 * constants that are not variables (BAGAN's class Gaussians) and metadata as
@@ -75,7 +77,8 @@ class NonFiniteStateError(KitError):
 def trainer_state(trainer) -> dict[str, list]:
     """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds.
 
-    The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
+    An augmenting trainer adds the ``augment`` group (its seed state; ADA's ``p``
+    and sums). The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
     scales (and their counters) are a group of their own, ``loss_scale``, so a
     checkpoint resumes under any precision policy (restore it as optional).
     """
@@ -88,6 +91,9 @@ def trainer_state(trainer) -> dict[str, list]:
               "g_optimizer": list(inner[1].variables),
               "seed_generator": [trainer.seed_generator.state],
               "trackers": [ReplicaSum(v, replicas) for metric in trainer.metrics for v in metric.variables]}
+    augmentation = getattr(trainer, "augmentation", None)
+    if augmentation is not None:
+        groups["augment"] = list(augmentation.variables)
     scales = [v for o in optimizers if hasattr(o, "dynamic_scale") for v in (o.dynamic_scale, o.step_counter)]
     if scales:
         groups["loss_scale"] = scales

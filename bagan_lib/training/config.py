@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bagan_lib.errors import KitError
-from bagan_lib.models.recipes import check_strategy, get_recipe
+from bagan_lib.models.recipes import AUGMENTATIONS, check_strategy, get_recipe
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
@@ -28,6 +28,9 @@ RESUMABLE = ("epochs", "gp_lambda", "critic_steps", "learning_rate", "precision"
 DEFAULTS = {"learning_rate": None, "precision": "float32", "distribute": "none"}
 # a notebook session's choice (notebook_setup.start sets them): the defaults of precision and distribute
 ENVIRONMENT = {"precision": "BAGAN_PRECISION", "distribute": "BAGAN_DISTRIBUTE"}
+
+# the critic's augmentation: "none" asks for none explicitly (None: unset, the checkpoint's on resume)
+AUGMENT_CHOICES = ("none",) + AUGMENTATIONS
 
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
 
@@ -120,6 +123,8 @@ class TrainConfig:
     data_dir: str | None = None
     autoencoder_path: str | None = None  # start from this saved autoencoder (another run's) instead of training one
     pretrain: str | None = None          # capgan: none, ros, two_phase or ensemble (None: ros, the paper's)
+    augment: str | None = None           # none, diffaugment or ada (bagan_lib.gan.augment); None: the checkpoint's
+                                         # on resume, else none. Fixed for a run: a resume must keep it
     resume: bool = False
     overwrite: bool = False              # delete a run already in out_dir and start again
 
@@ -153,6 +158,14 @@ class TrainConfig:
             raise KitError(f"learning_rate={self.learning_rate!r} must be a finite number > 0.",
                            "pass e.g. learning_rate=1e-4.")
         recipe.check_gp_lambda(self.model, self.gp_lambda)
+        if self.augment is not None and self.augment not in AUGMENT_CHOICES:
+            raise KitError(f"augment={self.augment!r} is not an augmentation.",
+                           f"use one of {', '.join(AUGMENT_CHOICES)}.")
+        recipe.check_augment(self.model, self.requested_augment())
+
+    def requested_augment(self) -> str | None:
+        """The augmentation asked for: ``None`` for none or unset (on resume: see :func:`resolve_settings`)."""
+        return None if self.augment in (None, "none") else self.augment
 
     def pretrain_strategy(self) -> str | None:
         """The pre-training strategy this run uses: the explicit one, else the model's (CAPGAN: ros)."""
@@ -175,19 +188,25 @@ class RunSettings:
     precision: str                       # the Keras dtype policy the networks are built under
     distribute: str                      # the tf.distribute strategy: none, mirrored or multiworker
     pretrain: str | None                 # CAPGAN's pre-training strategy; None for the other models
+    augment: str | None = None           # the critic's augmentation: None, "diffaugment" or "ada"; fixed for a run
     changed: tuple = ()                  # (name, checkpoint's value, new value) for each explicit change on resume
 
     def resumable(self) -> dict:
         """The settings a resumed run may change (:data:`RESUMABLE`), as recorded in the checkpoint."""
         return {name: getattr(self, name) for name in RESUMABLE}
 
+    def recorded(self) -> dict:
+        """What a run records of its settings (config.json, every checkpoint): the resumable ones and ``augment``."""
+        return {**self.resumable(), "augment": self.augment}
+
 
 def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSettings:
     """The one place a run's settings are decided: explicit, else the checkpoint's (``saved``, on resume), else the
     defaults (the profile's epochs for the dataset; the recipe's penalty weight; the recipe's critic steps where it
     fixes them, else the profile's; precision and distribute: ``$BAGAN_PRECISION`` and ``$BAGAN_DISTRIBUTE``, set by
-    :func:`bagan_lib.notebook_setup.start`, else float32 on one device). Raises KitError on a setting no run could
-    use."""
+    :func:`bagan_lib.notebook_setup.start`, else float32 on one device). ``augment`` is fixed for a run: unset on
+    resume, the checkpoint's; an explicit one (``"none"`` included) must be the checkpoint's. Raises KitError on a
+    setting no run could use."""
     profile = config.resolved_profile()
     config.check()
     recipe = get_recipe(config.model)
@@ -200,10 +219,17 @@ def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSetti
         explicit = getattr(config, name)
         chosen[name] = explicit if explicit is not None else previous.get(name, defaults[name])
     check_devices(chosen["precision"], chosen["distribute"], config.jit_compile)
+    augment = previous.get("augment") if config.augment is None else config.requested_augment()
+    if saved is not None and augment != previous.get("augment"):  # a checkpoint without it: no augmentation
+        raise KitError(f"The checkpoint was trained with augment={previous.get('augment') or 'none'!r}, not "
+                       f"{augment or 'none'!r}: the critic's augmentation (and ADA's state) is part of the run.",
+                       f"resume with --augment {previous.get('augment') or 'none'} (or leave it out), or start a "
+                       "new run in another folder.")
+    recipe.check_augment(config.model, augment)
     changed = tuple((name, previous[name], chosen[name]) for name in RESUMABLE
                     if getattr(config, name) is not None and name in previous and previous[name] != chosen[name])
     return RunSettings(model=config.model, profile=profile, pretrain=config.pretrain_strategy(), changed=changed,
-                       **chosen)
+                       augment=augment, **chosen)
 
 
 def saved_config(path) -> TrainConfig:

@@ -33,7 +33,10 @@ without the interruption (only its ``seconds`` count the time after the resume).
 Settings left at ``None`` on resume (epochs, gp_lambda, critic_steps,
 learning_rate) take the checkpoint's values; explicit ones apply from the
 resumed step on (e.g. a lower learning rate after a divergence; a penalty weight
-of 0 drops the ``gp`` term from the later epochs' history).
+of 0 drops the ``gp`` term from the later epochs' history). The critic's
+augmentation (``augment``) is fixed for a run: left at ``None`` it is the
+checkpoint's, an explicit other one is refused; its state (ADA's ``p``) is in the
+checkpoint.
 
 **Safety.** A run holds its folder's lock for its whole life (a second command
 on the folder is refused). Every check comes before the folder changes: the
@@ -232,7 +235,7 @@ def _train_locked(config: TrainConfig, *, data: TrainingData | None, callbacks, 
     check_trainable(config, data)
     folder.prepare(resume=config.resume, overwrite=config.overwrite)  # nothing is written or deleted before here
     _write_json(folder.config, {"config": config.as_dict(), "profile": profile.as_dict(), "run": identity,
-                                "settings": settings.resumable(), "data": fingerprint})
+                                "settings": settings.recorded(), "data": fingerprint})
     say(f"{config.model} on {config.dataset}: {len(data.y)} images, {data.n_classes} classes, {data.image_size}px; "
         f"{settings.epochs} epochs x {steps} steps of {profile.batch_size}; output in {folder.root}", flush=True)
 
@@ -246,7 +249,7 @@ def _train_locked(config: TrainConfig, *, data: TrainingData | None, callbacks, 
         start_step = _restore(trainer, checkpoint, config.learning_rate)
         say(f"resumed from {checkpoint} after {_where(start_step, steps)}"
             + "".join(f"; {k} {old} -> {new}" for k, old, new in settings.changed), flush=True)
-    recorded = {**settings.resumable(), "gp_lambda": trainer.gp_lambda,  # the learning rate the optimizers hold
+    recorded = {**settings.recorded(), "gp_lambda": trainer.gp_lambda,  # the learning rate the optimizers hold
                 "learning_rate": float(f"{float(np.asarray(trainer.d_optimizer.learning_rate)):.6g}")}  # 2e-4
     end_step = settings.epochs * steps
     meta = {"model": config.model, "run": identity, "data": fingerprint, "settings": recorded}
@@ -326,7 +329,7 @@ def _build_trainer(config: TrainConfig, settings: RunSettings, data: TrainingDat
                           n_classes=data.n_classes, latent_dim=settings.profile.latent_dim,
                           width=settings.profile.width, autoencoder=autoencoder, class_latents=class_latents,
                           critic_steps=settings.critic_steps, gp_lambda=settings.gp_lambda,
-                          jit_compile=config.jit_compile, seed=config.seed)
+                          jit_compile=config.jit_compile, seed=config.seed, augment=settings.augment)
     trainer.compile(**_optimizers(trainer, settings.learning_rate))
     return trainer
 
