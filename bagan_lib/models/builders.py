@@ -34,7 +34,11 @@ pre-trains ALI (:func:`build_ali`; :mod:`bagan_lib.gan.ali`), then trains AC-GAN
 (critic batches 50 % real) whose generator batches are half ALI latents of real
 images with their labels and half noise, the source term masked for the former
 (Eq. 5; the ``_unmasked`` variants keep it): from a fresh generator (``v1``) or
-from ALI's generator with every label vector at 1 (``v2``).
+with ALI's generator as its decoder (``v2``). Both have AC-GAN's fresh label
+embedding, so they differ only in where the decoder starts. (A first design
+set v2's label vectors to 1, so that it started exactly as ALI's G_x; after 5
+epochs at ``teach`` its samples ignored the label, every column of the grid
+the same image, so it was dropped.)
 
 The BAGAN-GP models use the conditional BCE objective with the gradient penalty
 ("model" interpolation by default, lambda 10) and 5 critic steps; BAGAN uses its
@@ -46,8 +50,6 @@ BAGAN-GP v3, with the discriminator built on the CVAE's conv stack and mean head
 """
 
 from __future__ import annotations
-
-import keras
 
 from bagan_lib.errors import KitError
 from bagan_lib.gan.ali import ALITrainer, RealLatentMixture
@@ -171,7 +173,7 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
         return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
                                   latent_sampler=class_conditional_latents(class_latents), **settings)
-    generator = build_generator(embedding or _label_embedding(recipe, n_classes, latent_dim), decoder)
+    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
     if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
         mixture = None if recipe.real_latent_share is None else RealLatentMixture(
@@ -181,16 +183,6 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
                                  feature_dim=latent_dim if recipe.autoencoder == "cvae" else None)
     return AdversarialTrainer(generator, critic, critic_parts=ConditionalCriticParts(critic), **settings)
-
-
-def _label_embedding(recipe: Recipe, n_classes: int, latent_dim: int):
-    """A fresh label embedding; for a generator fine-tuned from ALI's (``generator_init="ali"``) every class's
-    vector starts at 1, so the labelled latent ``z * e_y`` is ``z`` and the generator starts as ALI's G_x."""
-    embedding = build_embedding(n_classes, latent_dim)
-    if recipe.generator_init == "ali":
-        table = embedding.get_layer("label_embedding")
-        table.set_weights([keras.ops.ones(table.weights[0].shape)])
-    return embedding
 
 
 def _check_class_latents(class_latents, n_classes: int, latent_dim: int) -> None:

@@ -27,7 +27,7 @@ class Recipe:
     latents: str = "normal"      # "normal": z ~ N(0, I); "class_gaussians": BAGAN's per-class Gaussians (Eq. B3)
     discriminator_init: str = "fresh"    # "encoder": the discriminator starts from the pre-trained encoder (Fig. 5)
     adam: str = "paper"          # the Adam settings: "paper" (BAGAN-GP, 2e-4) or "bagan" (5e-5)
-    generator_init: str = "fresh"        # AC-GAN on ALI: "fresh" (v1) or "ali" (v2: ALI's generator, fine-tuned)
+    generator_init: str = "fresh"        # AC-GAN on ALI: "fresh" (v1) or "ali" (v2: ALI's generator as decoder)
     real_latent_share: float | None = None   # AC-GAN on ALI: the share of ALI latents of real images per G batch
     mask_real_latents: bool = True       # AC-GAN on ALI: Eq. 5's masked source term (False: unmasked)
 
