@@ -209,3 +209,24 @@ def test_an_acgan_ali_train_step_keeps_the_encoder_and_needs_the_real_batch():
 def test_acgan_ali_refuses_a_missing_or_wrong_pretrained_network():
     with pytest.raises(KitError, match="starts from a pre-trained ALI"):
         build_model("acgan_ali_v1", n_classes=N_CLASSES, **DIMS)
+
+
+def test_ali_is_pretrained_once_saved_and_reloaded_on_resume(tmp_path):
+    """From the command line: ALI trains as step 1 of acgan_ali_v1 (its epochs, its reconstruction error), is saved
+    as the run's checkpoints/autoencoder.npz, and a resume with more GAN epochs reloads it instead of training it."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    base = [sys.executable, "-m", "bagan_lib", "train", "--model", "acgan_ali_v1", "--dataset", "synthetic_cells",
+            "--profile", "smoke", "--out", str(out)]
+    first = subprocess.run(base, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "ALI (Eq. 4): 1 epochs" in first.stdout and "reconstruction error" in first.stdout
+    assert (out / "checkpoints" / "autoencoder.npz").is_file()
+    again = subprocess.run(base + ["--resume", "--epochs", "2"], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "autoencoder: reloaded" in again.stdout and "ALI (Eq. 4)" not in again.stdout
+    assert "epoch 2/2" in again.stdout
