@@ -35,3 +35,36 @@ def shared_data_dir() -> Path:
         "The official idx files were not found in BAGAN_DATA_DIR or ../shared/data; "
         "set BAGAN_DATA_DIR to the folder holding fashion-mnist/ and mnist/."
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The order in which `make test` hands files to its two xdist workers (--dist loadfile --no-loadscope-reorder)
+# --------------------------------------------------------------------------------------------------------------------
+# pytest-xdist gives each worker a whole file at a time, in collection order (xdist's own default order, by the
+# number of tests in a file, put the files of few but long tests last: the multi-worker, device and browser tests
+# and the papermill runs then ran on one worker while the other had finished). Longest first, the short files fill
+# in at the end and both workers finish within about the shortest file's time of each other ("longest processing
+# time first"). Seconds of one file on one worker at the smoke profile, measured on the 2-core CI machine (rounded;
+# nbval files: a notebook's papermill time, the same work); a file not listed here counts as short. A new file of
+# a minute or more belongs in this table, or it may be the last one to start.
+LONGEST_FILES = {
+    "tests/test_notebooks_papermill.py": 315,
+    "tests/test_notebooks_papermill_second.py": 305,
+    "tests/hostile/test_run_folder_faults.py": 300,
+    "tests/gan/test_mixed_precision.py": 240,
+    "tests/training/test_multiworker.py": 200,
+    "tests/training/test_devices_cli.py": 145,
+    "tests/toy/test_browser_sliders.py": 135,
+    "notebooks/08_evaluation.ipynb": 110,
+    "notebooks/09_gan_augmentation.ipynb": 90,
+    "notebooks/07_capgan_cvae.ipynb": 85,
+    "tests/hostile/test_hostile_inputs.py": 80,
+    "notebooks/02_wgan_gp.ipynb": 75,
+    "notebooks/03_dragan.ipynb": 75,
+    "notebooks/06_bagan_gp.ipynb": 65,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files in :data:`LONGEST_FILES` first, longest first; the order within a file, and of the others, is kept."""
+    items[:] = sorted(items, key=lambda item: -LONGEST_FILES.get(item.nodeid.split("::")[0], 0))
