@@ -40,28 +40,32 @@ def shared_data_dir() -> Path:
 # --------------------------------------------------------------------------------------------------------------------
 # The order in which `make test` hands files to its two xdist workers (--dist loadfile --no-loadscope-reorder)
 # --------------------------------------------------------------------------------------------------------------------
-# pytest-xdist gives each worker a whole file at a time, in collection order (xdist's own default order, by the
-# number of tests in a file, put the files of few but long tests last: the multi-worker, device and browser tests
-# and the papermill runs then ran on one worker while the other had finished). Longest first, the short files fill
-# in at the end and both workers finish within about the shortest file's time of each other ("longest processing
-# time first"). Seconds of one file on one worker at the smoke profile, measured on the 2-core CI machine (rounded;
-# nbval files: a notebook's papermill time, the same work); a file not listed here counts as short. A new file of
-# a minute or more belongs in this table, or it may be the last one to start.
+# pytest-xdist gives each worker a whole file at a time, in collection order. xdist's own default order (most
+# tests first) puts the files of few but long tests last (the multi-worker, device and browser files: 2 or 3 tests,
+# 2-3 minutes each), and a long file that starts last on one worker keeps the other one idle. Longest first, the
+# short files fill in at the end and the two workers finish close together ("longest processing time first").
+# Seconds of one file on one worker at the smoke profile, rounded: from the last CI's slowest tests and per-file
+# runs on the 2-core machine (nbval files: the notebook's papermill time, the same cells; mixed precision: its
+# slow test's "about 4 minutes"). A file not listed counts as short and keeps its place. A new file of a minute
+# or more belongs in this table, or it may be the last one to start.
 LONGEST_FILES = {
     "tests/test_notebooks_papermill.py": 315,
     "tests/test_notebooks_papermill_second.py": 305,
-    "tests/hostile/test_run_folder_faults.py": 300,
+    "tests/hostile/test_run_folder_faults.py": 305,
     "tests/gan/test_mixed_precision.py": 240,
-    "tests/training/test_multiworker.py": 200,
-    "tests/training/test_devices_cli.py": 145,
+    "tests/training/test_multiworker.py": 190,
+    "tests/training/test_devices_cli.py": 170,
     "tests/toy/test_browser_sliders.py": 135,
-    "notebooks/08_evaluation.ipynb": 110,
+    "notebooks/08_evaluation.ipynb": 115,
+    "tests/experiments/test_table4.py": 110,
     "notebooks/09_gan_augmentation.ipynb": 90,
+    "tests/hostile/test_hostile_inputs.py": 85,
     "notebooks/07_capgan_cvae.ipynb": 85,
-    "tests/hostile/test_hostile_inputs.py": 80,
     "notebooks/02_wgan_gp.ipynb": 75,
     "notebooks/03_dragan.ipynb": 75,
     "notebooks/06_bagan_gp.ipynb": 65,
+    "tests/metrics/test_metric_extractors.py": 60,
+    "notebooks/04_bagan.ipynb": 45,
 }
 
 
