@@ -22,14 +22,17 @@ run: $(STAMP)
 # at the smoke profile (--nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs).
 # Two pytest-xdist workers, one per core (705 s against 1080 s for one process, measured here).
 # --dist loadfile: a worker takes a whole file, so module fixtures are built once and a notebook's
-# nbval cells run in order in one kernel. (loadgroup, which could split the papermill file,
-# does not group under pytest 9.2 with xdist 3.8: xdist renames items through a removed attribute.)
+# nbval cells run in order in one kernel. (loadgroup, which could split a file, does not group under
+# pytest 9.2 with xdist 3.8: xdist renames items through a removed attribute; the papermill runs are
+# in two files instead.) --no-loadscope-reorder: files go to the workers in collection order, which
+# tests/conftest.py makes longest first (LONGEST_FILES); xdist's default, most tests first, started
+# the files of few long tests last, on one worker.
 # PYTEST_ARGS narrows a run while developing, e.g. make test PYTEST_ARGS='-m "not slow" tests/gan'.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?= tests notebooks
 test: $(STAMP) browser
 	BAGAN_PROFILE=smoke $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider \
-	  -n $(TEST_WORKERS) --dist loadfile --durations=15
+	  -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 install: $(STAMP)
 

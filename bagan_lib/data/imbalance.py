@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from bagan_lib.errors import KitError
 
@@ -118,6 +117,8 @@ def bagan_gp_paper_indices(y, *, balanced: bool = False, seed: int = 42,
                     "or use --protocol capgan / bagan_prune for small datasets.")
             parts.append(members[: 100 * c])
         kept = np.concatenate(parts)
+    from sklearn.model_selection import train_test_split  # lazy: scikit-learn is slow to import (~1.5 s)
+
     train, val = train_test_split(kept, test_size=val_fraction, random_state=seed)
     return np.asarray(train), np.asarray(val)
 
@@ -369,6 +370,8 @@ def stratified_split(y, *, val_fraction: float, seed: int = 42) -> tuple[np.ndar
     if not 0 < val_fraction < 1:
         raise KitError(f"val_fraction must be strictly between 0 and 1, got {val_fraction!r}.",
                        "pass e.g. 0.2 for an 80/20 split.")
+    from sklearn.model_selection import train_test_split  # lazy: scikit-learn is slow to import (~1.5 s)
+
     idx = np.arange(len(y))
     train, val = train_test_split(idx, test_size=val_fraction, random_state=seed, stratify=y)
     return np.asarray(train), np.asarray(val)

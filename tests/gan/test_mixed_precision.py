@@ -105,12 +105,22 @@ def float32_step(model):
     return step(build(model))
 
 
+@functools.lru_cache(maxsize=None)
+def rounded_step(model, precision):
+    """The float32 step from the float32 start rounded to the policy's half precision (a fresh trainer: the same
+    draws as :func:`float32_step`). Cached: deterministic, and compare() asks for (bagan_gp_v3, mixed_bfloat16)
+    three times in this module."""
+    half, _ = POLICIES[precision]
+    start = float32_step(model)[0]
+    rounded = {name: [w.astype(half).astype("float32") for w in weights] for name, weights in start.items()}
+    return step(build(model), rounded)[2]
+
+
 def compare(model, precision, logs, update):
     """The four checks of the module docstring; returns the measured numbers."""
-    half, u = POLICIES[precision]
-    start, logs32, update32 = float32_step(model)
-    rounded = {name: [w.astype(half).astype("float32") for w in weights] for name, weights in start.items()}
-    _, _, update_rounded = step(build(model), rounded)
+    u = POLICIES[precision][1]
+    _, logs32, update32 = float32_step(model)
+    update_rounded = rounded_step(model, precision)
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert set(logs) == set(logs32)
     np.testing.assert_allclose([logs[k] for k in logs32], list(logs32.values()), rtol=u, atol=1e-3 * u)
@@ -164,6 +174,46 @@ def test_one_step_of_every_model_is_finite_and_close_to_float32(model, precision
     compare(model, precision, logs, update)
 
 
+def make_pretraining(kind, policy):
+    """The autoencoder (``kind`` "autoencoder") or the CVAE under ``policy``, weights from seed 0, plain SGD."""
+    with precision_policy(policy):
+        keras.utils.set_random_seed(0)
+        dims = dict(image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT, width=WIDTH)
+        network = (build_autoencoder(supervised=True, **dims) if kind == "autoencoder"
+                   else build_cvae(**dims, seed=0))
+        network.compile(optimizer=keras.optimizers.SGD(LR))
+    return network
+
+
+def run_pretraining(kind, network, start):
+    """One step from ``start``; under float16 the first one the loss scale lets through (see the test's docstring)."""
+    seed_state = network.seed_generator.state.numpy() if kind == "cvae" else None
+    for _ in range(20):
+        for variable, value in zip(network.trainable_variables, start):
+            variable.assign(value)
+        if seed_state is not None:
+            network.seed_generator.state.assign(seed_state)  # the same noise as the float32 step
+        logs = {k: float(v) for k, v in network.train_step(batch()).items()}
+        delta = np.concatenate([(v.numpy() - s).ravel() for v, s in zip(network.trainable_variables, start)])
+        if np.any(delta):
+            return logs, delta
+    raise AssertionError("twenty steps skipped")
+
+
+@functools.lru_cache(maxsize=None)
+def float32_pretraining_step(kind):
+    """The start (the weights after 5 float32 Adam steps) and the float32 step from it: (start, logs, update).
+    The same for both policies, so cached (deterministic: every network is built from seed 0)."""
+    reference = make_pretraining(kind, "float32")
+    warm = make_pretraining(kind, "float32")
+    warm.compile(optimizer=keras.optimizers.Adam(2e-3))
+    for _ in range(5):
+        warm.train_step(batch())
+    start = [v.numpy() for v in warm.trainable_variables]
+    logs32, delta32 = run_pretraining(kind, reference, start)
+    return start, logs32, delta32
+
+
 @pytest.mark.parametrize("precision", list(POLICIES))
 @pytest.mark.parametrize("kind", ["autoencoder", "cvae"])
 def test_one_pretraining_step_is_finite_and_close_to_float32(kind, precision):
@@ -181,41 +231,12 @@ def test_one_pretraining_step_is_finite_and_close_to_float32(kind, precision):
     float16 step compared is the first one applied, from the same weights and noise.
     """
     half, u = POLICIES[precision]
-
-    def make(policy):
-        with precision_policy(policy):
-            keras.utils.set_random_seed(0)
-            dims = dict(image_size=SIZE, channels=1, n_classes=N, latent_dim=LATENT, width=WIDTH)
-            network = (build_autoencoder(supervised=True, **dims) if kind == "autoencoder"
-                       else build_cvae(**dims, seed=0))
-            network.compile(optimizer=keras.optimizers.SGD(LR))
-        return network
-
-    def run(network, start):
-        """One step from ``start``; under float16 the first one the loss scale lets through (see the docstring)."""
-        seed_state = network.seed_generator.state.numpy() if kind == "cvae" else None
-        for _ in range(20):
-            for variable, value in zip(network.trainable_variables, start):
-                variable.assign(value)
-            if seed_state is not None:
-                network.seed_generator.state.assign(seed_state)  # the same noise as the float32 step
-            logs = {k: float(v) for k, v in network.train_step(batch()).items()}
-            delta = np.concatenate([(v.numpy() - s).ravel() for v, s in zip(network.trainable_variables, start)])
-            if np.any(delta):
-                return logs, delta
-        raise AssertionError("twenty steps skipped")
-
-    reference = make("float32")
-    warm = make("float32")
-    warm.compile(optimizer=keras.optimizers.Adam(2e-3))
-    for _ in range(5):
-        warm.train_step(batch())
-    start = [v.numpy() for v in warm.trainable_variables]
-    logs32, delta32 = run(reference, start)
-    mixed = make(precision)
+    start, logs32, delta32 = float32_pretraining_step(kind)
+    mixed = make_pretraining(kind, precision)
     assert isinstance(mixed.optimizer, keras.optimizers.LossScaleOptimizer) == (precision == "mixed_float16")
-    logs, delta = run(mixed, start)
-    _, delta_rounded = run(make("float32"), [w.astype(half).astype("float32") for w in start])
+    logs, delta = run_pretraining(kind, mixed, start)
+    _, delta_rounded = run_pretraining(kind, make_pretraining(kind, "float32"),
+                                       [w.astype(half).astype("float32") for w in start])
     np.testing.assert_allclose([logs[k] for k in logs32], list(logs32.values()), rtol=4 * u)
     projection = float(np.dot(delta, delta32) / np.dot(delta32, delta32))
     error = np.linalg.norm(delta - delta32) / np.linalg.norm(delta32)
