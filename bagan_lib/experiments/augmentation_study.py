@@ -37,6 +37,7 @@ class StudyBudget(NamedTuple):
     test_per_class: int | None    # None: the whole official test set
     gan_epochs: int | None        # each generator's epochs; None: the profile's
     generated_only: int | None    # images per class of the generated-only check; None: the majority's count
+    max_per_class: int | None = None  # the study's cap on training images per class; None: the profile's
 
 
 # teach: four generators and eleven CNNs share 15 minutes of a 2-core CPU, so each
