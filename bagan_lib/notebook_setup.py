@@ -120,6 +120,23 @@ class Session:
         return "\n".join(lines)
 
 
+    def check_outputs(self, figures=(), tables=()) -> list[str]:
+        """The notebook's last cell: list the figures (``.png``) and tables (``.csv``) in ``out_dir`` and fail,
+        naming them, when one it should have written is missing (nbval and papermill run this cell too)."""
+        if self.out_dir is None:
+            raise KitError("This session has no out_dir, so its outputs cannot be checked.",
+                           "pass out_dir=... to notebook_setup.start.")
+        found = {kind: sorted(p.stem for p in self.out_dir.glob(f"*.{ext}"))
+                 for kind, ext in (("figures", "png"), ("tables", "csv"))}
+        missing = sorted(set(figures) - set(found["figures"])) + sorted(set(tables) - set(found["tables"]))
+        if missing:
+            raise KitError(f"{self.out_dir} lacks {', '.join(missing)}: a cell above did not write it.",
+                           "run the notebook from the top (Run All) and look for the cell that failed.")
+        lines = [f"{len(found[k])} {k} in {self.out_dir}: {', '.join(found[k])}" for k in found]
+        print("\n".join(lines))
+        return lines
+
+
 def start(profile: str | None = None, *, seed: int = 42, out_dir: str | os.PathLike | None = None,
           precision: str | None = None, distribute: str | None = None, cpu_devices: int | None = None,
           mixed_precision: bool = False, deterministic: bool = True, onednn: bool = True,

@@ -1,4 +1,4 @@
-"""Each notebook, run headless by papermill with explicit parameters, writes its figures and tables: the
+"""Each notebook, run headless by papermill with explicit parameters, uses them (see papermill_support): the
 notebooks of :data:`papermill_support.FIRST_FILE` (the others: tests/test_notebooks_papermill_second.py).
 
 Two files so that ``--dist loadfile`` can give the notebooks to both xdist workers (see papermill_support)."""

@@ -66,6 +66,7 @@ def test_notebook_is_clean(path):
         if not is_checked(cell):
             assert cell.outputs == [] and cell.execution_count is None, \
                 f"stray output in {path.name}: {cell.source[:60]!r}"
+    assert "kit.check_outputs(" in code[-1].source, "the last cell checks what the notebook wrote (nbval runs it)"
     assert clean(nb) == nb, f"run `python -m bagan_lib notebooks clean {path.name}` before committing"
 
 
