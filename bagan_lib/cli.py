@@ -102,6 +102,20 @@ def _cmd_run(args) -> int:
     return 0 if result.ok else 1
 
 
+def _transition(words):
+    """``--transition``'s words: none given (unset), ``default``, ``none`` or two numbers of epochs START END."""
+    if words is None or (len(words) == 1 and words[0] in ("default", "none")):
+        return None if words is None else words[0]
+    try:
+        if len(words) != 2:
+            raise ValueError
+        return [_finite(word) for word in words]
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise KitError(f"--transition {' '.join(words)}: not a ramp.",
+                       "give two numbers of epochs START END (e.g. --transition 5 10), 'default' (a quarter and "
+                       "half of the run) or 'none'.") from exc
+
+
 def _cmd_train(args) -> int:
     from bagan_lib.training.config import TrainConfig
     from bagan_lib.training.run_folder import RunFolder
@@ -112,7 +126,8 @@ def _cmd_train(args) -> int:
                          learning_rate=args.lr, latent_dim=args.latent_dim, image_size=args.image_size,
                          critic_steps=args.critic_steps, steps_per_epoch=args.steps_per_epoch,
                          checkpoint_every=args.checkpoint_every, jit_compile=args.xla, data_dir=args.data_dir,
-                         pretrain=args.pretrain, augment=args.augment, precision=args.precision,
+                         pretrain=args.pretrain, augment=args.augment, gsr=args.gsr,
+                         transition=_transition(args.transition), precision=args.precision,
                          distribute=args.distribute,
                          resume=args.resume, overwrite=args.overwrite)
     config.resolved_profile()  # bad settings fail before TensorFlow is imported
@@ -290,7 +305,7 @@ def _add_protocol_options(parser) -> None:
 
 
 def _add_train_parser(commands, profiles, protocols) -> None:
-    from bagan_lib.models.recipes import MODEL_NAMES, STRATEGIES
+    from bagan_lib.models.recipes import GSR_LAMBDA, MODEL_NAMES, STRATEGIES
     from bagan_lib.training.config import AUGMENT_CHOICES
 
     train = commands.add_parser("train", help="train one model, with checkpoints, figures and metrics.json")
@@ -324,6 +339,14 @@ def _add_train_parser(commands, profiles, protocols) -> None:
                        help="augment every image the critic sees: diffaugment (color, translation, cutout; Zhao et "
                             "al. 2020) or ada (the same, each with a probability p adapted to the critic's "
                             "overfitting; Karras et al. 2020); default: none, on resume the run's")
+    train.add_argument("--gsr", nargs="?", const=GSR_LAMBDA, type=_finite, metavar="LAMBDA",
+                       help="group spectral regularisation of the generator's class-conditional batch norm "
+                            f"(Rangwani et al. 2022) with weight LAMBDA (alone: the paper's {GSR_LAMBDA}; 0: none); "
+                            "needs a cBN generator (bagan_gp_v3_cbn); default: none, on resume the run's")
+    train.add_argument("--transition", nargs="+", metavar="START END",
+                       help="transitional conditioning (Shahbazi et al. 2022): unconditional until epoch START, "
+                            "the label blended in linearly until epoch END; 'default': a quarter and half of the "
+                            "run; 'none': none (the default; on resume the run's)")
     train.add_argument("--data-dir", help=DATA_DIR_HELP)
     train.set_defaults(func=_cmd_train)
 

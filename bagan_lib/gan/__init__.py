@@ -8,8 +8,13 @@
   ADA reads), as data.
 * :mod:`.augment`: the critic's differentiable augmentations: DiffAugment (color, translation, cutout; Zhao et al.
   2020) and ADA (each transform with probability p, adapted from r_t = E[sign D(x_real)]; Karras et al. 2020).
+* :mod:`.group_spectral`: group spectral regularisation (gSR) of a class-conditional batch-norm generator: the
+  grouped gains' and biases' spectral norms, effective-number class weights, the per-class norm diagnostic
+  (Rangwani et al. 2022; Cui et al. 2019).
+* :mod:`.transition`: transitional conditioning: alpha_t from 0 to 1 blends the label into both networks (Shahbazi et
+  al. 2022).
 * :mod:`.trainer`: :class:`~.trainer.AdversarialTrainer`, the one ``keras.Model`` with ``train_step`` that every
-  model runs on (critic steps, fake labels, wrong labels, penalty, augmentation). Notebooks 01-09.
+  model runs on (critic steps, fake labels, wrong labels, penalty, augmentation, gSR, transition). Notebooks 01-09.
 * :mod:`.ali`: ALI's three players on the shared trainer (:class:`~.ali.ALITrainer`) and AC-GAN on ALI latents
   (:class:`~.ali.RealLatentMixture`, the masked source term). Notebook 09b; augmentation paper Eq. 4-5.
 * :mod:`.critic_parts`: the conditional critic factored (image features once, the label head once per class); the

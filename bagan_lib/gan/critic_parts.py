@@ -35,6 +35,7 @@ import keras
 from keras import ops
 
 from bagan_lib.errors import KitError
+from bagan_lib.gan.transition import blend_factor
 
 HEAD_DTYPE = "float32"  # the head's arithmetic in every policy, as the plain critic's logit layer
 HEAD_LAYERS = ("disc_label_embedding", "disc_label_dense", "disc_label_lrelu", "disc_joint", "disc_dense",
@@ -64,6 +65,8 @@ class ConditionalCriticParts:
         self.stack.append(critic.get_layer("disc_flatten"))
         if "disc_mu" in names:  # CAPGAN: the encoder's mean head is part of phi(x)
             self.stack.append(critic.get_layer("disc_mu"))
+        # transitional conditioning: phi * c(y) blended with phi, i.e. c(y) with ones (bagan_lib.gan.transition)
+        self.blend = critic.get_layer("disc_transition") if "disc_transition" in names else None
         (self.embedding, self.label_dense, self.label_act, self.joint, self.dense,
          self.logit) = (critic.get_layer(name) for name in HEAD_LAYERS)
         if (not isinstance(self.joint, keras.layers.Multiply) or self.dense.activation is not keras.activations.linear
@@ -79,8 +82,10 @@ class ConditionalCriticParts:
         return h
 
     def label_codes(self, training=None):
-        """c(y) for every class y, one row each: (n_classes, feature size)."""
-        return self.label_act(self.label_dense(self.embedding.embeddings, training=training), training=training)
+        """c(y) for every class y, one row each: (n_classes, feature size); with transitional conditioning the
+        blended factor ``(1 - alpha) + alpha c(y)``."""
+        codes = self.label_act(self.label_dense(self.embedding.embeddings, training=training), training=training)
+        return codes if self.blend is None else blend_factor(codes, self.blend.transition.alpha)
 
     def score_vectors(self, training=None):
         """(v, offset): one score vector per class, ``v_y = c(y) * (W1 w2)``, and ``w2 . b1 + b2``; float32."""

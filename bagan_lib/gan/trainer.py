@@ -34,7 +34,20 @@ The models differ only in what :class:`AdversarialTrainer` is given:
   label branch runs once per class: the same mathematics, less work;
 * ``augment``: ``None``, ``"diffaugment"`` or ``"ada"``: every image the critic
   sees goes through the random transforms of :mod:`bagan_lib.gan.augment`
-  (DiffAugment, Zhao et al. 2020; ADA, Karras et al. 2020), see below.
+  (DiffAugment, Zhao et al. 2020; ADA, Karras et al. 2020), see below;
+* ``gsr_lambda`` (with the training set's ``class_counts``): group spectral
+  regularisation (Rangwani et al. 2022, :mod:`bagan_lib.gan.group_spectral`):
+  the generator's loss plus ``gsr_lambda * R_gSR``, the class-weighted squared
+  spectral norms of its class-conditional batch-norm gains and biases (the
+  generator must have cBN layers, :mod:`bagan_lib.models.class_batchnorm`).
+  Whenever the generator has cBN layers, the per-class norms are tracked as
+  ``gsr_norm_0 .. gsr_norm_{n-1}`` (the paper's spectral-explosion diagnostic),
+  and with gSR the regulariser as ``gsr``;
+* ``transition``: transitional conditioning (Shahbazi et al. 2022,
+  :class:`bagan_lib.gan.transition.Transition`): the networks, built with the
+  same object, blend the label in with ``alpha_t`` (0: unconditional, 1: the
+  conditional model), the wrong-label term is weighted by ``alpha_t``, and
+  ``alpha_t`` moves on after every step (tracked as ``alpha``).
 
 One training step (Keras calls :meth:`train_step` once per batch):
 
@@ -48,7 +61,10 @@ One training step (Keras calls :meth:`train_step` once per batch):
    backward, optimizer) is one XLA-compiled function; the random draws stay
    outside it, so XLA changes no random number;
 2. once: generate fakes and update the generator with the objective's
-   generator loss.
+   generator loss (plus ``gsr_lambda * R_gSR`` with gSR);
+3. the long-tail terms of the step's end (:meth:`long_tail_terms`): the gSR
+   regulariser and per-class norms after the update, and the transition's
+   ``alpha_t`` for the next step.
 
 Every loss term is tracked with a ``keras.metrics.Mean``, so ``fit`` prints and
 logs them per epoch. All random draws come from one
@@ -111,6 +127,7 @@ uncompiled critic step was faster in our measurements.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import keras
@@ -119,11 +136,14 @@ from keras import ops
 
 from bagan_lib.errors import KitError
 from bagan_lib.gan.augment import ADA_IMAGES, ADA_INTERVAL, ADA_TARGET, Augmentation
+from bagan_lib.gan.group_spectral import GSR_BETA, GSR_LAMBDA, GroupSpectralRegulariser, class_gain_norms
 from bagan_lib.gan.objectives import get_objective
 from bagan_lib.gan.optimizer_step import (
     CustomStepModel, apply_gradients, gather_replicas, loss_scaled, replica_draw, replica_position, scaled_loss,
     several_replicas)
 from bagan_lib.gan.penalties import ALPHAS, INTERPOLATIONS, gradient_penalty_at, interpolates
+from bagan_lib.gan.transition import Transition
+from bagan_lib.models.class_batchnorm import class_batchnorm_layers
 
 
 def normal_latents(noise, labels):
@@ -175,7 +195,8 @@ class AdversarialTrainer(CustomStepModel):
                  optimizer_defaults: dict | None = None, jit_compile: bool = False, seed: int | None = None,
                  critic_parts=None, real_share=None, critic_label_inputs: bool | None = None,
                  real_latents=None, augment: str | None = None, ada_target: float = ADA_TARGET,
-                 ada_interval: int = ADA_INTERVAL, ada_images: float = ADA_IMAGES, **kwargs):
+                 ada_interval: int = ADA_INTERVAL, ada_images: float = ADA_IMAGES, gsr_lambda: float = 0.0,
+                 class_counts=None, gsr_beta: float = GSR_BETA, transition: Transition | None = None, **kwargs):
         super().__init__(**kwargs)
         self.objective = get_objective(objective)
         if fake_share not in FAKE_SHARES:
@@ -224,6 +245,14 @@ class AdversarialTrainer(CustomStepModel):
                            "critic's scores have no zero point (adding a constant changes no loss).",
                            "use augment='diffaugment' (no heuristic), or a critic with a logit (e.g. "
                            "objective='conditional_bce').")
+        if not (math.isfinite(gsr_lambda) and gsr_lambda >= 0):
+            raise KitError(f"gsr_lambda={gsr_lambda!r} must be a finite number >= 0.",
+                           f"use e.g. the paper's {GSR_LAMBDA}, or 0 for no group spectral regularisation.")
+        if transition is not None and not (n_classes is not None and label_inputs
+                                           and critic_label_inputs in (None, True)):
+            raise KitError("Transitional conditioning blends the label into both networks: it needs a generator "
+                           "and a critic that take the label.", "use a conditional model with label inputs "
+                           "(e.g. BAGAN-GP v3), or transition=None.")
         self.generator, self.critic = generator, critic
         self.critic_parts = critic_parts  # a plain object, not tracked: its layers are the critic's
         self.latent_dim, self.n_classes = int(latent_dim), n_classes
@@ -249,6 +278,14 @@ class AdversarialTrainer(CustomStepModel):
         names += ["gp"] if self.gp_lambda > 0 else []
         names += list(self.objective.extra_terms)
         names += ["ada_p", "ada_rt"] if self.adaptive else []
+        # group spectral regularisation and its diagnostic (bagan_lib.gan.group_spectral); transition's alpha
+        self.gsr_lambda = float(gsr_lambda)
+        self.gsr = GroupSpectralRegulariser(generator, class_counts, beta=gsr_beta) if self.gsr_lambda > 0 else None
+        self.cbn_layers = class_batchnorm_layers(generator) if self.conditional else []
+        self.transition = transition  # a plain object: its variables are saved by the checkpoints' "transition" group
+        names += ["gsr"] if self.gsr is not None else []
+        names += [f"gsr_norm_{c}" for c in range(n_classes)] if self.cbn_layers else []
+        names += ["alpha"] if transition is not None else []
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True  # the networks come built; stops fit under a strategy from tracing call() on images
 
@@ -422,7 +459,11 @@ class AdversarialTrainer(CustomStepModel):
         groups = [(x_real, y_real), (x_fake, y_fake)] + ([(x_real, y_wrong)] if y_wrong is not None else [])
         scores = self.score_groups(groups)
         terms = self.objective.critic_terms(*scores, y_real=y_real, y_fake=y_fake)
-        total = sum(terms.values())
+        if self.transition is None:
+            total = sum(terms.values())
+        else:  # the wrong-label term teaches the label: weighted by alpha_t (bagan_lib.gan.transition)
+            alpha = ops.convert_to_tensor(self.transition.alpha)
+            total = sum(alpha * term if name == "wrong" else term for name, term in terms.items())
         if self.gp_lambda > 0:
             x_hat = self.penalty_points(x_real, x_fake) if x_hat is None else x_hat
             terms["gp"] = gradient_penalty_at(self.scorer, x_hat, labels=y_real if self.labelled_critic else None)
@@ -478,7 +519,8 @@ class AdversarialTrainer(CustomStepModel):
             x_fake = self.generate(z, y_fake, training=True)
             scores = self.score(self.augment_images(x_fake), y_fake)  # the gradient flows through T
             loss = self.objective.generator_loss(scores, y_fake=y_fake, **extra)
-            scaled = scaled_loss(self.g_optimizer, loss)
+            total = loss if self.gsr is None else loss + self.gsr_lambda * self.gsr.penalty()  # + lambda R_gSR
+            scaled = scaled_loss(self.g_optimizer, total)
         grads = tape.gradient(scaled, self.generator_variables)
         apply_gradients(self.g_optimizer, grads, self.generator_variables)
         return loss
@@ -496,9 +538,24 @@ class AdversarialTrainer(CustomStepModel):
             self.augmentation.end_step(self.critic_batch(ops.shape(x_real)[0])[0])
             terms["ada_rt"] = ops.mean(ops.stack(signs))
             terms["ada_p"] = ops.convert_to_tensor(self.augmentation.p)
+        terms.update(self.long_tail_terms())
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])  # per-replica means; the trackers sum over replicas
         return self.step_logs(self.trackers.values())
+
+    def long_tail_terms(self) -> dict:
+        """After a step: ``gsr`` (R_gSR, unweighted), ``gsr_norm_c`` (per class, the mean over the cBN layers of
+        sigma_max of the grouped gains) and ``alpha`` (the step's alpha_t); then the transition moves on a step."""
+        terms = {}
+        if self.gsr is not None:
+            terms["gsr"] = self.gsr.penalty()
+        if self.cbn_layers:
+            norms = class_gain_norms(self.cbn_layers)
+            terms.update({f"gsr_norm_{c}": norms[c] for c in range(self.n_classes)})
+        if self.transition is not None:
+            terms["alpha"] = tf.identity(self.transition.alpha.value)  # read now, before end_step assigns
+            self.transition.end_step()
+        return terms
 
     def call(self, inputs, training=False):
         """``trainer([z, labels])`` or ``trainer(z)``: the generator's images."""

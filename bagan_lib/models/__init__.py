@@ -7,6 +7,8 @@
   Eq. 12-16.
 * :mod:`.networks`: the reference encoder, decoder, embedding, generator and discriminators (BAGAN-GP Fig. 3-5;
   CGAN's fully connected ones).
+* :mod:`.class_batchnorm`: the generator with class-conditional batch normalisation (a gain and bias per class),
+  from scratch or from a pre-trained decoder; what gSR regularises.
 * :mod:`.autoencoder`: the autoencoder, with or without the label embedding, L1 or L2. Notebook 05; Fig. 3.
 * :mod:`.cvae`: CAPGAN's conditional VAE and its ELBO. Notebook 07; CAPGAN Eq. 3-10.
 * :mod:`.pretraining`: CAPGAN's four pre-training strategies (none, ROS, two-phase, ensemble). Notebook 07.

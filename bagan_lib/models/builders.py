@@ -20,7 +20,16 @@ acgan_ali_v1   ALI (Eq. 4), its encoder   balanced; half   no            source 
                gives real latents         of each G batch               n classes
 acgan_ali_v2   as v1, and the generator   from real        no            source +      A1, Eq. 5
                is ALI's, fine-tuned       latents                       n classes
+bagan_gp_v3_   as bagan_gp_v3; generator  balanced         yes           logit, GP     14-15
+cbn            with class-conditional
+               batch norm (from the AE)
 =============  =========================  ==============  ============  ============  ========
+
+``bagan_gp_v3_cbn`` is BAGAN-GP v3 whose decoder's batch norm has a gain and a
+bias per class (:mod:`bagan_lib.models.class_batchnorm`), initialised from the
+pre-trained decoder's shared ones, so it starts as v3 does: the baseline of group
+spectral regularisation (``gsr_lambda``; Rangwani et al. 2022), whose per-class
+gain norms the trainer tracks with or without the regulariser.
 
 The last four are the augmentation papers' baselines (notebook 09): the
 conditional DCGAN of CAPGAN's comparison (BCE, 1 critic step, no penalty), the
@@ -56,7 +65,9 @@ from bagan_lib.gan.ali import ALITrainer, RealLatentMixture
 from bagan_lib.gan.class_latents import class_conditional_latents
 from bagan_lib.gan.critic_parts import ConditionalCriticParts
 from bagan_lib.gan.trainer import AdversarialTrainer, PAPER_ADAM
+from bagan_lib.gan.transition import Transition
 from bagan_lib.models.autoencoder import Autoencoder
+from bagan_lib.models.class_batchnorm import build_cbn_generator, cbn_decoder_from
 from bagan_lib.models.cvae import ConditionalVAE
 from bagan_lib.models.networks import (
     build_bagan_discriminator, build_decoder, build_discriminator, build_embedding, build_encoder, build_generator,
@@ -129,7 +140,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
                 width: float = 1.0, autoencoder: Autoencoder | None = None, class_latents=None,
                 critic_steps: int | None = None, gp_lambda: float | None = None, interpolation: str = "model",
                 alpha: str = "uniform", discriminator_init: str | None = None, jit_compile: bool = False,
-                seed: int | None = None, augment: str | None = None) -> AdversarialTrainer:
+                seed: int | None = None, augment: str | None = None, gsr_lambda: float | None = None,
+                class_counts=None, transition: tuple | None = None) -> AdversarialTrainer:
     """A trainer for ``model`` (see the table above); pre-train ``autoencoder`` first where the recipe needs one.
 
     The generator *is* the autoencoder's decoder (BAGAN) or embedding and decoder
@@ -144,10 +156,22 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     model whose critic can use it (:meth:`~bagan_lib.models.recipes.Recipe.check_augment`;
     :mod:`bagan_lib.gan.augment`); it composes with the recipe, e.g. BAGAN-GP v3 with
     DiffAugment, and with ``critic_parts``.
+
+    Long-tailed generation: ``gsr_lambda`` (> 0) adds group spectral
+    regularisation (:mod:`bagan_lib.gan.group_spectral`) to a recipe whose
+    generator has class-conditional batch norm (``generator="cbn"``: e.g.
+    ``bagan_gp_v3_cbn``), weighted by the training set's ``class_counts``;
+    ``transition=(start, end)`` (in steps) trains with transitional conditioning
+    (:mod:`bagan_lib.gan.transition`), for recipes whose generator and critic take
+    the label through the embedding products. Both compose with the rest (e.g.
+    BAGAN-GP v3 with DiffAugment and a transition).
     """
     recipe = get_recipe(model)
     recipe.check_gp_lambda(model, gp_lambda)
     recipe.check_augment(model, augment)
+    recipe.check_gsr(model, gsr_lambda)
+    recipe.check_transition(model, transition)
+    schedule = None if transition is None else Transition(*transition)
     discriminator_init = discriminator_init or recipe.discriminator_init
     if discriminator_init not in ("fresh", "encoder"):
         raise KitError(f"discriminator_init={discriminator_init!r} is not an option.", "use 'fresh' or 'encoder'.")
@@ -160,6 +184,7 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
     settings = dict(latent_dim=latent_dim, n_classes=n_classes, fake_labels=recipe.fake_labels,
                     wrong_labels=recipe.wrong_labels, interpolation=interpolation, alpha=alpha,
                     jit_compile=jit_compile, seed=seed, name=model, objective=recipe.objective, augment=augment,
+                    gsr_lambda=gsr_lambda or 0.0, class_counts=class_counts, transition=schedule,
                     critic_steps=_default(critic_steps, recipe.critic_steps or 5),
                     gp_lambda=_default(gp_lambda, recipe.gp_lambda), optimizer_defaults=ADAM_SETTINGS[recipe.adam])
     if class_latents is not None and not class_gaussians:
@@ -173,7 +198,11 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, encoder=init_encoder)
         return AdversarialTrainer(decoder, critic, label_inputs=False, fake_share="class",
                                   latent_sampler=class_conditional_latents(class_latents), **settings)
-    generator = build_generator(embedding or build_embedding(n_classes, latent_dim), decoder)
+    embedding = embedding or build_embedding(n_classes, latent_dim)
+    if recipe.generator == "cbn":  # the decoder's batch norm made per class, starting from its shared affine
+        generator = build_cbn_generator(embedding, cbn_decoder_from(decoder, n_classes))
+    else:
+        generator = build_generator(embedding, decoder, transition=schedule)
     if recipe.critic == "classes":  # AC-GAN: the critic sees the image only and names its source and class
         critic = build_bagan_discriminator(image_size, channels, n_classes, width, name="acgan_discriminator")
         mixture = None if recipe.real_latent_share is None else RealLatentMixture(
@@ -181,7 +210,8 @@ def build_model(model: str, *, image_size: int, channels: int, n_classes: int, l
         return AdversarialTrainer(generator, critic, critic_label_inputs=False, real_share=recipe.real_share,
                                   real_latents=mixture, **settings)
     critic = build_discriminator(image_size, channels, n_classes, width, encoder=init_encoder,
-                                 feature_dim=latent_dim if recipe.autoencoder == "cvae" else None)
+                                 feature_dim=latent_dim if recipe.autoencoder == "cvae" else None,
+                                 transition=schedule)
     return AdversarialTrainer(generator, critic, critic_parts=ConditionalCriticParts(critic), **settings)
 
 

@@ -11,7 +11,11 @@ At width 1.0 and 64x64 they equal the BAGAN-GP reference architecture
   convs 128/128/64 (kernel 4, stride 2, BatchNorm, LeakyReLU), a last
   transposed conv to C channels with tanh (the BatchNorm is synchronized across
   devices when built under a multi-device strategy);
-* **generator** = embedding then decoder (Fig. 4);
+* **generator** = embedding then decoder (Fig. 4); with a transition
+  (:mod:`bagan_lib.gan.transition`) the labelled latent is blended with ``z``
+  (and the conditional discriminator's joint features with the label-free
+  ones); the class-conditional batch-norm generator is
+  :mod:`bagan_lib.models.class_batchnorm`'s;
 * **conditional discriminator**: the conv stack, flattened, multiplied with
   Embedding(n, 512) -> Dense(4*4*256) + LeakyReLU of the label, then Dense(512)
   and Dense(1): one unconstrained logit (Fig. 5). Fresh weights, or the
@@ -55,6 +59,7 @@ from keras import layers
 
 from bagan_lib.errors import KitError
 from bagan_lib.gan.optimizer_step import several_replicas
+from bagan_lib.gan.transition import ConditionBlend
 
 REFERENCE_FILTERS = (64, 128, 128, 256)  # the encoder at 64x64
 BOTTOM = 4                                # spatial size after the last stride-2 block
@@ -145,19 +150,31 @@ def build_embedding(n_classes: int, latent_dim: int) -> keras.Model:
     return keras.Model([latent, label], layers.Multiply(name="labelled_latent")([latent, code]), name="embedding")
 
 
-def build_generator(embedding: keras.Model, decoder: keras.Model) -> keras.Model:
-    """[z, label] -> image: the embedding followed by the decoder (paper Fig. 4); both keep training."""
+def build_generator(embedding: keras.Model, decoder: keras.Model, transition=None) -> keras.Model:
+    """[z, label] -> image: the embedding followed by the decoder (paper Fig. 4); both keep training.
+
+    With a :class:`~bagan_lib.gan.transition.Transition`, the labelled latent is
+    blended with the unlabelled one, ``(1 - alpha) z + alpha (z * e_y)`` (the
+    ``transition`` layer): transitional conditioning.
+    """
     z = keras.Input(embedding.inputs[0].shape[1:], name="z")
     label = keras.Input((), dtype="int32", name="label")
-    return keras.Model([z, label], decoder(embedding([z, label])), name="generator")
+    labelled = embedding([z, label])
+    if transition is not None:
+        labelled = ConditionBlend(transition, name="transition")([z, labelled])
+    return keras.Model([z, label], decoder(labelled), name="generator")
 
 
 def build_discriminator(image_size: int, channels: int, n_classes: int, width: float = 1.0,
-                        encoder: keras.Model | None = None, feature_dim: int | None = None) -> keras.Model:
+                        encoder: keras.Model | None = None, feature_dim: int | None = None,
+                        transition=None) -> keras.Model:
     """[image, label] -> one logit (paper Fig. 5). With ``encoder``, its conv stack's weights are copied in.
 
     ``feature_dim`` adds CAPGAN's linear ``disc_mu`` layer after the conv stack;
     with a CVAE ``encoder`` its mean head ``enc_mu`` is copied into it as well.
+    With a :class:`~bagan_lib.gan.transition.Transition`, the joint features are
+    blended with the label-free ones, ``(1 - alpha) phi(x) + alpha (phi(x) * c(y))``
+    (the ``disc_transition`` layer): transitional conditioning.
     """
     filters = encoder_filters(image_size, width)
     image = keras.Input((image_size, image_size, channels), name="image")
@@ -169,6 +186,8 @@ def build_discriminator(image_size: int, channels: int, n_classes: int, width: f
     code = layers.Dense(features.shape[-1], name="disc_label_dense")(code)
     code = layers.LeakyReLU(0.2, name="disc_label_lrelu")(code)
     h = layers.Multiply(name="disc_joint")([features, code])
+    if transition is not None:
+        h = ConditionBlend(transition, name="disc_transition")([features, h])
     h = layers.Dense(max(1, int(round(512 * width))), name="disc_dense")(h)
     logit = layers.Dense(1, dtype=OUTPUT_DTYPE, name="disc_logit")(h)
     model = keras.Model([image, label], logit, name="discriminator")

@@ -30,6 +30,8 @@ class Recipe:
     generator_init: str = "fresh"        # AC-GAN on ALI: "fresh" (v1) or "ali" (v2: ALI's generator as decoder)
     real_latent_share: float | None = None   # AC-GAN on ALI: the share of ALI latents of real images per G batch
     mask_real_latents: bool = True       # AC-GAN on ALI: Eq. 5's masked source term (False: unmasked)
+    generator: str = "embedding"         # conv nets: "embedding" (decoder(z * e_y), Fig. 4) or "cbn" (the same with
+                                         # class-conditional batch norm: bagan_lib.models.class_batchnorm)
 
     def resolved_critic_steps(self, profile_critic_steps: int) -> int:
         """The recipe's fixed critic steps (BAGAN, AC-GAN, the BCE baselines: 1), else the profile's."""
@@ -66,6 +68,45 @@ class Recipe:
                            "critic gives a logit (e.g. bagan_gp_v3).")
 
 
+    def check_gsr(self, model: str, gsr_lambda) -> None:
+        """A KitError for a gSR weight (:mod:`bagan_lib.gan.group_spectral`) this model cannot use.
+
+        gSR regularises the per-class gains and biases of class-conditional batch
+        normalisation: only a recipe with ``generator="cbn"`` has them.
+        """
+        if gsr_lambda is None:
+            return
+        if isinstance(gsr_lambda, bool) or not isinstance(gsr_lambda, (int, float)) or not (
+                math.isfinite(gsr_lambda) and gsr_lambda >= 0):
+            raise KitError(f"gsr={gsr_lambda!r} must be a finite number >= 0.",
+                           "pass e.g. gsr=0.5 (the paper's lambda), or 0 for none.")
+        if gsr_lambda and self.generator != "cbn":
+            with_cbn = [name for name, recipe in RECIPES.items() if recipe.generator == "cbn"]
+            raise KitError(f"gsr={gsr_lambda}: {model}'s generator has no class-conditional batch normalisation, "
+                           "whose per-class gains and biases gSR regularises.",
+                           f"choose a model with the cBN generator: {', '.join(with_cbn)} (bagan_gp_v3_cbn is "
+                           "BAGAN-GP v3 with it), or leave gSR off (gsr=0, --gsr 0).")
+
+    def check_transition(self, model: str, transition) -> None:
+        """A KitError for transitional conditioning (:mod:`bagan_lib.gan.transition`) on this model.
+
+        It blends the label into the generator's labelled latent and the critic's
+        joint features, so it needs the conv networks with the label embedding
+        (``networks="conv"``, ``latents="normal"``, ``generator="embedding"``) and
+        the label-conditioned critic (``critic="conditional"``).
+        """
+        if transition is None:
+            return
+        if not (self.networks == "conv" and self.latents == "normal" and self.critic == "conditional"
+                and self.generator == "embedding"):
+            usable = [name for name, recipe in RECIPES.items() if recipe.networks == "conv" and recipe.latents ==
+                      "normal" and recipe.critic == "conditional" and recipe.generator == "embedding"]
+            raise KitError(f"transition: {model}'s networks do not take the label through the products the "
+                           "transition blends (a generator z * e_y and a critic phi(x) * c(y)"
+                           + (", and its cBN layers would stay conditional" if self.generator == "cbn" else "")
+                           + ").", f"use one of {', '.join(usable)}, or no transition.")
+
+
 def _acgan(real_share) -> Recipe:
     """AC-GAN with the augmentation paper's real share of a critic batch (its AC-GAN, v1, v2, v3)."""
     return Recipe(None, "balanced", False, objective="acgan", gp_lambda=0.0, critic_steps=1, critic="classes",
@@ -100,6 +141,8 @@ RECIPES = {
     "acgan_ali_v2": _acgan_ali("ali"),
     "acgan_ali_v1_unmasked": _acgan_ali("fresh", masked=False),
     "acgan_ali_v2_unmasked": _acgan_ali("ali", masked=False),
+    # long-tailed generation: BAGAN-GP v3 with class-conditional batch norm in the generator (gSR's baseline)
+    "bagan_gp_v3_cbn": Recipe("supervised", "balanced", True, generator="cbn"),
 }
 MODEL_NAMES = tuple(RECIPES)
 STRATEGIES = ("none", "ros", "two_phase", "ensemble")  # CAPGAN's pre-training strategies (bagan_lib.models.pretraining)
@@ -108,6 +151,9 @@ BAGAN_ADAM = {"learning_rate": 5e-5, "beta_1": 0.5}  # REFERENCE.md, "Original B
 AUGMENTATIONS = ("diffaugment", "ada")
 # objectives whose critic gives scores with no zero point (bagan_lib.gan.objectives: no real_logit): no ADA
 SCORE_OBJECTIVES = ("wasserstein",)
+# long-tailed generation (`train --gsr`, `--transition`): the paper's gSR weight, and the transition's default ramp
+GSR_LAMBDA = 0.5             # bagan_lib.gan.group_spectral.GSR_LAMBDA (no TensorFlow here)
+TRANSITION_RAMP = (0.25, 0.5)  # bagan_lib.gan.transition.DEFAULT_RAMP: shares of the run's epochs
 
 
 def get_recipe(model: str) -> Recipe:

@@ -9,6 +9,8 @@ needs to continue *exactly* where the interrupted one stopped:
 * the trainer's ``SeedGenerator`` state, so the resumed run draws the same noise;
 * with augmentation (:mod:`bagan_lib.gan.augment`), its own seed state and ADA's
   probability ``p`` with its sums since the last adjustment (the ``augment`` group);
+* with transitional conditioning (:mod:`bagan_lib.gan.transition`), ``alpha_t``
+  and the steps done (the ``transition`` group), so the ramp continues;
 * the loss trackers' running sums, so the means of an interrupted epoch still
   cover all of its steps;
 * constants that are not variables (BAGAN's class Gaussians) and metadata as
@@ -78,7 +80,7 @@ def trainer_state(trainer) -> dict[str, list]:
     """The variable groups of an :class:`~bagan_lib.gan.trainer.AdversarialTrainer` that a checkpoint holds.
 
     An augmenting trainer adds the ``augment`` group (its seed state; ADA's ``p``
-    and sums). The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
+    and sums), a transitional one the ``transition`` group (``alpha_t``, steps done). The optimizer groups are Adam's variables alone; a float16 run's dynamic loss
     scales (and their counters) are a group of their own, ``loss_scale``, so a
     checkpoint resumes under any precision policy (restore it as optional).
     """
@@ -94,6 +96,9 @@ def trainer_state(trainer) -> dict[str, list]:
     augmentation = getattr(trainer, "augmentation", None)
     if augmentation is not None:
         groups["augment"] = list(augmentation.variables)
+    transition = getattr(trainer, "transition", None)
+    if transition is not None:
+        groups["transition"] = list(transition.variables)
     scales = [v for o in optimizers if hasattr(o, "dynamic_scale") for v in (o.dynamic_scale, o.step_counter)]
     if scales:
         groups["loss_scale"] = scales

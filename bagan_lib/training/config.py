@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bagan_lib.errors import KitError
-from bagan_lib.models.recipes import AUGMENTATIONS, check_strategy, get_recipe
+from bagan_lib.models.recipes import AUGMENTATIONS, TRANSITION_RAMP, check_strategy, get_recipe
 from bagan_lib.profiles import Profile, get_profile
 
 DEFAULT_PROTOCOLS = {"fashion_mnist": "bagan_gp_paper", "mnist": "bagan_gp_paper", "cifar10": "bagan_gp_paper"}
@@ -31,6 +31,9 @@ ENVIRONMENT = {"precision": "BAGAN_PRECISION", "distribute": "BAGAN_DISTRIBUTE"}
 
 # the critic's augmentation: "none" asks for none explicitly (None: unset, the checkpoint's on resume)
 AUGMENT_CHOICES = ("none",) + AUGMENTATIONS
+
+# transitional conditioning: "none" asks for none, "default" for the paper-shaped ramp (TRANSITION_RAMP of the epochs)
+TRANSITION_WORDS = ("none", "default")
 
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding (which Keras uses) takes 0 .. 2**32 - 1
 
@@ -125,6 +128,11 @@ class TrainConfig:
     pretrain: str | None = None          # capgan: none, ros, two_phase or ensemble (None: ros, the paper's)
     augment: str | None = None           # none, diffaugment or ada (bagan_lib.gan.augment); None: the checkpoint's
                                          # on resume, else none. Fixed for a run: a resume must keep it
+    gsr: float | None = None             # group spectral regularisation's lambda (bagan_lib.gan.group_spectral; the
+                                         # paper's 0.5); 0: none; None: the checkpoint's on resume, else none. Fixed
+    transition: object = None            # transitional conditioning (bagan_lib.gan.transition): [START, END] epochs
+                                         # of the ramp, "default" (a quarter and half of the epochs) or "none"; None:
+                                         # the checkpoint's on resume, else none. Fixed for a run
     resume: bool = False
     overwrite: bool = False              # delete a run already in out_dir and start again
 
@@ -162,6 +170,14 @@ class TrainConfig:
             raise KitError(f"augment={self.augment!r} is not an augmentation.",
                            f"use one of {', '.join(AUGMENT_CHOICES)}.")
         recipe.check_augment(self.model, self.requested_augment())
+        recipe.check_gsr(self.model, self.gsr)
+        if self.transition is not None and self.transition not in TRANSITION_WORDS:
+            if isinstance(self.transition, str) or not hasattr(self.transition, "__len__") \
+                    or len(self.transition) != 2:
+                raise KitError(f"transition={self.transition!r} is not a ramp.",
+                               "give [START, END] in epochs (e.g. [5, 10]), 'default' or 'none'.")
+            check_ramp_epochs(*self.transition)
+        recipe.check_transition(self.model, None if self.transition in (None, "none") else self.transition)
 
     def requested_augment(self) -> str | None:
         """The augmentation asked for: ``None`` for none or unset (on resume: see :func:`resolve_settings`)."""
@@ -189,6 +205,8 @@ class RunSettings:
     distribute: str                      # the tf.distribute strategy: none, mirrored or multiworker
     pretrain: str | None                 # CAPGAN's pre-training strategy; None for the other models
     augment: str | None = None           # the critic's augmentation: None, "diffaugment" or "ada"; fixed for a run
+    gsr: float | None = None             # gSR's lambda (None: none); fixed for a run
+    transition: tuple | None = None      # (start, end) epochs of the transition's ramp (None: none); fixed for a run
     changed: tuple = ()                  # (name, checkpoint's value, new value) for each explicit change on resume
 
     def resumable(self) -> dict:
@@ -196,17 +214,49 @@ class RunSettings:
         return {name: getattr(self, name) for name in RESUMABLE}
 
     def recorded(self) -> dict:
-        """What a run records of its settings (config.json, every checkpoint): the resumable ones and ``augment``."""
-        return {**self.resumable(), "augment": self.augment}
+        """What a run records of its settings (config.json, every checkpoint): the resumable ones and the fixed
+        ``augment``, ``gsr`` and ``transition``."""
+        return {**self.resumable(), "augment": self.augment, "gsr": self.gsr,
+                "transition": None if self.transition is None else list(self.transition)}
+
+    def transition_steps(self, steps_per_epoch: int) -> tuple | None:
+        """The ramp in training steps, ``(start * steps_per_epoch, end * steps_per_epoch)``; None without one."""
+        return None if self.transition is None else tuple(e * steps_per_epoch for e in self.transition)
+
+
+def check_ramp_epochs(start, end) -> tuple[float, float]:
+    """``(start, end)`` epochs of a transition as numbers, ``0 <= start < end`` (finite), else a KitError."""
+    try:
+        start, end = float(start), float(end)
+    except (TypeError, ValueError) as exc:
+        raise KitError(f"transition=({start!r}, {end!r}) is not a ramp.", "give two numbers of epochs START < END.") \
+            from exc
+    if not (0 <= start < end and math.isfinite(end)):
+        raise KitError(f"transition=({start:g}, {end:g}): the ramp must start at epoch 0 or later and end after it "
+                       "starts.", "give 0 <= START < END epochs (e.g. 5 10), or 'default' (a quarter and half of "
+                       "the run).")
+    return start, end
+
+
+def _fixed_setting(name: str, asked, previous: dict, saved, *, unset: bool, show=str) -> object:
+    """A setting fixed for a run: ``asked``, or the checkpoint's when ``unset``; a KitError when a resume asks for
+    another (a checkpoint from before the setting had none)."""
+    value = previous.get(name) if unset else asked
+    if saved is not None and value != previous.get(name):
+        old = show(previous.get(name))
+        raise KitError(f"The checkpoint was trained with {name}={old!r}, not {show(value)!r}: it is part of the run.",
+                       f"resume with --{name} {old} (or leave it out), or start a new run in another folder.")
+    return value
 
 
 def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSettings:
     """The one place a run's settings are decided: explicit, else the checkpoint's (``saved``, on resume), else the
     defaults (the profile's epochs for the dataset; the recipe's penalty weight; the recipe's critic steps where it
     fixes them, else the profile's; precision and distribute: ``$BAGAN_PRECISION`` and ``$BAGAN_DISTRIBUTE``, set by
-    :func:`bagan_lib.notebook_setup.start`, else float32 on one device). ``augment`` is fixed for a run: unset on
-    resume, the checkpoint's; an explicit one (``"none"`` included) must be the checkpoint's. Raises KitError on a
-    setting no run could use."""
+    :func:`bagan_lib.notebook_setup.start`, else float32 on one device). ``augment``, ``gsr`` and ``transition`` are
+    fixed for a run: unset on resume, the checkpoint's; an explicit one (``"none"`` or 0 included) must be the
+    checkpoint's. A ``"default"`` transition is resolved here, once, to epochs (a quarter and half of the run's
+    epochs) and recorded as such. Raises KitError on a setting no run could use."""
     profile = config.resolved_profile()
     config.check()
     recipe = get_recipe(config.model)
@@ -226,10 +276,24 @@ def resolve_settings(config: TrainConfig, saved: dict | None = None) -> RunSetti
                        f"resume with --augment {previous.get('augment') or 'none'} (or leave it out), or start a "
                        "new run in another folder.")
     recipe.check_augment(config.model, augment)
+    previous = {**previous, "transition": None if previous.get("transition") is None
+                else tuple(float(e) for e in previous["transition"])}
+    gsr = _fixed_setting("gsr", float(config.gsr or 0) or None, previous, saved, unset=config.gsr is None,
+                         show=lambda v: f"{v or 0:g}")
+    recipe.check_gsr(config.model, gsr)
+    if config.transition in (None, "none"):
+        asked = None
+    elif config.transition == "default":  # the paper's shape relative to the run: TRANSITION_RAMP of the epochs
+        asked = tuple(share * chosen["epochs"] for share in TRANSITION_RAMP)
+    else:
+        asked = check_ramp_epochs(*config.transition)
+    transition = _fixed_setting("transition", asked, previous, saved, unset=config.transition is None,
+                                show=lambda v: "none" if v is None else " ".join(f"{e:g}" for e in v))
+    recipe.check_transition(config.model, transition)
     changed = tuple((name, previous[name], chosen[name]) for name in RESUMABLE
                     if getattr(config, name) is not None and name in previous and previous[name] != chosen[name])
     return RunSettings(model=config.model, profile=profile, pretrain=config.pretrain_strategy(), changed=changed,
-                       augment=augment, **chosen)
+                       augment=augment, gsr=gsr, transition=transition, **chosen)
 
 
 def saved_config(path) -> TrainConfig:

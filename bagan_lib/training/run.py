@@ -36,7 +36,10 @@ resumed step on (e.g. a lower learning rate after a divergence; a penalty weight
 of 0 drops the ``gp`` term from the later epochs' history). The critic's
 augmentation (``augment``) is fixed for a run: left at ``None`` it is the
 checkpoint's, an explicit other one is refused; its state (ADA's ``p``) is in the
-checkpoint.
+checkpoint. So are group spectral regularisation (``gsr``, its weight) and
+transitional conditioning (``transition``, the ramp's epochs, resolved once and
+turned into steps with the run's steps per epoch; ``alpha_t`` and the steps done
+are in the checkpoint, so the ramp continues).
 
 **Safety.** A run holds its folder's lock for its whole life (a second command
 on the folder is refused). Every check comes before the folder changes: the
@@ -329,7 +332,9 @@ def _build_trainer(config: TrainConfig, settings: RunSettings, data: TrainingDat
                           n_classes=data.n_classes, latent_dim=settings.profile.latent_dim,
                           width=settings.profile.width, autoencoder=autoencoder, class_latents=class_latents,
                           critic_steps=settings.critic_steps, gp_lambda=settings.gp_lambda,
-                          jit_compile=config.jit_compile, seed=config.seed, augment=settings.augment)
+                          jit_compile=config.jit_compile, seed=config.seed, augment=settings.augment,
+                          gsr_lambda=settings.gsr, class_counts=np.bincount(data.y, minlength=data.n_classes),
+                          transition=settings.transition_steps(steps_per_epoch(settings.profile, len(data.y))))
     trainer.compile(**_optimizers(trainer, settings.learning_rate))
     return trainer
 

@@ -93,11 +93,13 @@ def test_v3_generator_is_the_pretrained_embedding_and_decoder():
 def test_model_names_and_their_pretraining():
     assert MODEL_NAMES[:6] == ("bagan", "cdragan", "bagan_gp_v1", "bagan_gp_v2", "bagan_gp_v3", "capgan")
     assert MODEL_NAMES[6:13] == ("cdcgan", "cgan", "wgan_gp", "acgan", "acgan_v1", "acgan_v2", "acgan_v3")  # nb 09's
-    assert MODEL_NAMES[13:] == ("acgan_ali_v1", "acgan_ali_v2", "acgan_ali_v1_unmasked", "acgan_ali_v2_unmasked")  # 09b
+    assert MODEL_NAMES[13:17] == ("acgan_ali_v1", "acgan_ali_v2", "acgan_ali_v1_unmasked", "acgan_ali_v2_unmasked")
+    assert MODEL_NAMES[17:] == ("bagan_gp_v3_cbn",)  # long-tailed generation: v3 with the cBN generator (gSR)
+    assert autoencoder_kind("bagan_gp_v3_cbn") == "supervised"
     assert [autoencoder_kind(m) for m in MODEL_NAMES[:6]] == [
         "unsupervised", None, "unsupervised", "unsupervised", "supervised", "cvae"]
     assert all(autoencoder_kind(m) is None for m in MODEL_NAMES[6:13])
-    assert all(autoencoder_kind(m) == "ali" for m in MODEL_NAMES[13:])
+    assert all(autoencoder_kind(m) == "ali" for m in MODEL_NAMES[13:17])
     assert [default_reconstruction(m) for m in MODEL_NAMES[:6]] == ["l2", "l1", "l1", "l1", "l1", "capgan_elbo"]
 
 
