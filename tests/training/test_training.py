@@ -50,7 +50,8 @@ def test_a_run_returns_and_writes_every_loss_term_checkpoint_and_figure(finished
     assert metrics["history"] == history and set(metrics["terms"]) == {"d_loss", "real", "fake", "gp", "g_loss"}
     assert metrics["timings"]["steps_run"] == metrics["final_step"] == 4 == _meta(out)["global_step"]
     assert metrics["settings"] == {"epochs": 2, "gp_lambda": 10.0, "critic_steps": 1, "learning_rate": 2e-4,
-                                   "precision": "float32", "distribute": "none"}
+                                   "precision": "float32", "distribute": "none", "augment": None, "gsr": None,
+                                   "transition": None}  # the long-tail options, off
     assert metrics["run"]["latent_dim"] == 16 and metrics["versions"]["keras"] == keras.__version__
     for name in ("config.json", "loss_curves.png", "checkpoints/gan.npz", "grids/grid_epoch_001.png",
                  "grids/grid_epoch_002.png", "grids/training.gif"):
