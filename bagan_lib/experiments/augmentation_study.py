@@ -177,25 +177,27 @@ def run_study(data, profile, generators: dict, *, balanced, seed: int = 0, with_
     return rows
 
 
-def generated_only(data, profile, generators: dict, *, n_per_class: int | None = None, seed: int = 0) -> list:
+def generated_only(data, profile, generators: dict, *, n_per_class: int | None = None, seed: int = 0,
+                   plan: StudyBudget | None = None) -> list:
     """The augmentation paper's check: a CNN trained on generated images only, tested on the real test set.
 
     ``n_per_class`` images of every class (None: the study's budget for the profile,
-    else as many as the majority class has, as the paper does).
+    else as many as the majority class has, as the paper does); ``plan``: the budget (default: this study's).
     """
     from bagan_lib.experiments.augmented_sets import AugmentedSet, generated_top_up
 
+    plan = plan or budget(profile)
     if n_per_class is None:
-        n_per_class = budget(profile).generated_only or int(data.counts().max())
+        n_per_class = plan.generated_only or int(data.counts().max())
     _, _, x_val, y_val = validation_images(data, seed=seed)
-    x_test, y_test = test_images(data, profile, seed=seed)
+    x_test, y_test = test_images(data, profile, seed=seed, test_per_class=plan.test_per_class)
     rows = []
     for label, generator in generators.items():
         x, y = generated_top_up(generator, np.full(data.n_classes, n_per_class), seed=seed)
         train_set = AugmentedSet("generated only", x, y, np.full(len(y), "generated", object))
         train_set.label = f"{label}, generated only"
         rows += score_training_set(train_set, x_val, y_val, x_test, y_test, n_classes=data.n_classes,
-                                   profile=profile, seed=seed, with_svm=False)
+                                   profile=profile, seed=seed, with_svm=False, plan=plan)
     return rows
 
 

@@ -68,11 +68,6 @@ def budget(profile) -> StudyBudget:
     return BUDGETS.get(profile.name, BUDGETS["teach"])
 
 
-def models_of(rows=TABLE1_ROWS) -> list[str]:
-    """The generators the rows need, in row order."""
-    return [model for _, kind, model in rows if kind == "generated"]
-
-
 def train_generators(base_config, data, models, *, say=print) -> dict:
     """Train every model of ``models`` on ``data`` (``base_config`` with each model and its own folder).
 
@@ -154,18 +149,10 @@ def run_table1(data, profile, runs: dict, *, seed: int = 0, say=print) -> list:
 
 
 def generated_only_row(data, profile, run, *, seed: int = 0) -> dict:
-    """The paper's check: the CNN trained on ``run``'s generated images only (the study's count per class)."""
-    from bagan_lib.experiments.augmented_sets import AugmentedSet, generated_top_up
+    """The paper's check: the CNN trained on ``run``'s generated images only (this study's count per class)."""
+    from bagan_lib.experiments.augmentation_study import generated_only
 
-    plan = budget(profile)
-    n = plan.generated_only or int(data.counts().max())
-    _, _, x_val, y_val = validation_images(data, seed=seed)
-    x_test, y_test = test_images(data, profile, seed=seed, test_per_class=plan.test_per_class)
-    x, y = generated_top_up(run.trainer, np.full(data.n_classes, n), seed=seed)
-    train_set = AugmentedSet("generated only", x, y, np.full(len(y), "generated", object))
-    train_set.label = f"{run.config.model}, generated only"
-    return score_training_set(train_set, x_val, y_val, x_test, y_test, n_classes=data.n_classes, profile=profile,
-                              seed=seed, with_svm=False, plan=plan)[0]
+    return generated_only(data, profile, {run.config.model: run.trainer}, seed=seed, plan=budget(profile))[0]
 
 
 def trained_ali(runs: dict):
